@@ -1,0 +1,5 @@
+package lab
+
+import "runtime"
+
+func runtimeNumCPU() int { return runtime.NumCPU() }
