@@ -87,6 +87,16 @@ func (s *Server) echo(c *gin.Context) {
 		// message forever (RFC 6455 §10.4: limit the resources a peer can take).
 		conn.SetWriteDeadline(time.Now().Add(echoWriteTimeout))
 		if err := conn.WriteMessage(op, p); err != nil {
+			if errors.Is(err, framing.ErrClosed) {
+				// Close (Shutdown's 1001) has sent its close frame and is waiting
+				// for the peer's. Returning would close the TCP connection under it
+				// (the deferred nc.Close) and cut the closing handshake short
+				// (§7.1.2): keep reading instead, which discards what the peer
+				// still sends and ends when Close has the reply. Close bounds the
+				// wait (its timeout closes the connection, and the read fails).
+				buf = p
+				continue
+			}
 			s.log.Debug("echo: write", "err", err)
 			return
 		}

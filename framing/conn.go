@@ -211,7 +211,8 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.conn.SetWriteDeadl
 // same payload (§5.5.2, §5.5.3), ignores pongs (after calling OnPong), and
 // checks every rule of RFC 6455 a receiver must: when the peer breaks one,
 // ReadMessage fails the connection (§7.1.7: close frame with the rule's code,
-// then TCP close) and returns a *CloseError with Remote false. When the peer
+// then TCP close, after waiting at most a second for the peer to close its
+// side) and returns a *CloseError with Remote false. When the peer
 // sends a close frame, ReadMessage answers it with the same code (§5.5.1),
 // closes the TCP connection and returns a *CloseError with Remote true.
 //
@@ -500,11 +501,57 @@ func (c *Conn) failFrame(code CloseCode, reason string) (Opcode, []byte, error) 
 // the WebSocket Connection_, the endpoint SHOULD send a Close frame with an
 // appropriate status code (Section 7.4) before proceeding to _Close the
 // WebSocket Connection_". We always do, so the peer learns why.
+//
+// The TCP connection is not closed at once: the peer may have sent bytes we
+// have not read (the rest of a bad frame, more messages), and closing a
+// socket with unread data makes the kernel answer with RST instead of FIN; a
+// peer that receives the RST may drop our close frame before reading it. So
+// after the close frame we stop writing (a FIN, §7.1.1: the server closes
+// first), read and discard what the peer still sends until it closes its side
+// too, and only then close. The wait is bounded (failLinger, failDrainLimit)
+// so that a peer that keeps sending cannot hold the connection.
 func (c *Conn) fail(code CloseCode, reason string) error {
 	reason = shortReason(reason)
-	c.sendClose(AppendClosePayload(make([]byte, 0, 2+len(reason)), code, reason))
+	if c.sendClose(AppendClosePayload(make([]byte, 0, 2+len(reason)), code, reason)) == nil {
+		c.drain()
+	}
 	c.conn.Close()
 	return &CloseError{Code: code, Reason: reason, Remote: false}
+}
+
+const (
+	// failLinger and failDrainLimit bound how long, and how many bytes, a
+	// failing Conn reads and discards before closing the TCP connection.
+	failLinger     = time.Second
+	failDrainLimit = 4 << 20
+)
+
+// drain half-closes the connection, if it can, and reads and discards what
+// the peer sends until EOF, failLinger or failDrainLimit bytes, whichever
+// comes first. The caller holds the read side.
+func (c *Conn) drain() {
+	closeWrite(c.conn)
+	c.conn.SetReadDeadline(time.Now().Add(failLinger))
+	// In case the connection ignores deadlines: closing it ends the read.
+	t := time.AfterFunc(2*failLinger, func() { c.conn.Close() })
+	defer t.Stop()
+	io.CopyN(io.Discard, c.br, failDrainLimit)
+}
+
+// closeWrite shuts down the writing side of c (TCP: sends FIN) if c, or the
+// connection it wraps (a NetConn method, as package wire's Conn has), can.
+func closeWrite(c net.Conn) {
+	for range 4 {
+		switch cc := c.(type) {
+		case interface{ CloseWrite() error }:
+			cc.CloseWrite()
+			return
+		case interface{ NetConn() net.Conn }:
+			c = cc.NetConn()
+		default:
+			return
+		}
+	}
 }
 
 // sendClose sends a close frame with the given payload unless one was sent

@@ -156,6 +156,16 @@ func (p *peer) expectEOF() {
 	}
 }
 
+// hangUp closes the peer's side of the connection (FIN), as a peer does once
+// it has read the close frame and the other end's FIN.
+func (p *peer) hangUp() {
+	if tc, ok := p.c.(*net.TCPConn); ok {
+		tc.CloseWrite()
+		return
+	}
+	p.c.Close()
+}
+
 func isReset(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "connection reset")
 }
@@ -341,8 +351,9 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 			res := readAsync(server)
 			raw.write(tc.first...)
 			raw.expectClose(framing.CloseInvalidPayload)
-			wantCloseError(t, (<-res).err, framing.CloseInvalidPayload, false)
 			raw.expectEOF()
+			raw.hangUp()
+			wantCloseError(t, (<-res).err, framing.CloseInvalidPayload, false)
 		})
 	}
 }
@@ -412,11 +423,14 @@ func TestFailCodes(t *testing.T) {
 			if reason == "" {
 				t.Errorf("close frame carries no reason")
 			}
+			// Our end stops writing after its close frame (FIN), then waits
+			// (bounded) for the peer to close its side (see TestFailDrains).
+			raw.expectEOF()
+			raw.hangUp()
 			ce := wantCloseError(t, (<-res).err, tc.code, false)
 			if ce.Reason != reason {
 				t.Errorf("CloseError.Reason %q, close frame says %q", ce.Reason, reason)
 			}
-			raw.expectEOF()
 			// Errors are sticky, writes are refused.
 			if _, _, err := conn.ReadMessage(); err != ce {
 				t.Errorf("second ReadMessage = %v, want the same error", err)
@@ -440,6 +454,90 @@ func TestFailCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unwrappable hides the concrete type of a net.Conn but hands it out through
+// NetConn, as package wire's byte-counting Conn does.
+type unwrappable struct{ net.Conn }
+
+func (u unwrappable) NetConn() net.Conn { return u.Conn }
+
+// Failing a connection while the peer still has bytes in flight: closing a
+// socket with unread data makes the kernel send RST, and the peer could lose
+// our close frame. Our end must send the close frame, then FIN (not RST), read
+// and discard what the peer still sends, and close only after the peer does.
+func TestFailDrains(t *testing.T) {
+	bad := serverFrame(framing.OpText, true, []byte("unmasked")) // 1002 from a server
+	more := clientFrame(framing.OpBinary, true, pattern(1<<20))
+	for _, tc := range []struct {
+		name string
+		wrap func(net.Conn) net.Conn
+	}{
+		{"tcp", func(c net.Conn) net.Conn { return c }},
+		{"wrapped, NetConn", func(c net.Conn) net.Conn { return unwrappable{c} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, s := tcpPair(t)
+			server := framing.NewConn(tc.wrap(s), nil, framing.RoleServer, nil)
+			res := readAsync(server)
+			wrote := make(chan error, 1)
+			go func() { // the bad frame, then 1 MiB more, all at once
+				_, err := c.Write(append(append([]byte{}, bad...), more...))
+				wrote <- err
+			}()
+			raw := newPeer(t, c)
+			raw.expectClose(framing.CloseProtocolError)
+			if h, _, err := raw.next(); err != io.EOF {
+				t.Fatalf("after the close frame: %s frame, %v; want a clean EOF (FIN, not RST)", h.Opcode, err)
+			}
+			if err := <-wrote; err != nil {
+				t.Fatalf("peer's 1 MiB was not taken: %v", err)
+			}
+			select {
+			case r := <-res:
+				t.Fatalf("ReadMessage returned %v before the peer closed its side", r.err)
+			default:
+			}
+			raw.hangUp()
+			wantCloseError(t, (<-res).err, framing.CloseProtocolError, false)
+		})
+	}
+
+	// A peer that keeps sending and never closes holds the failing Conn for a
+	// bounded time only, and still gets the close frame.
+	t.Run("endless peer", func(t *testing.T) {
+		c, s := tcpPair(t)
+		server := framing.NewConn(s, nil, framing.RoleServer, nil)
+		res := readAsync(server)
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			c.Write(bad)
+			chunk := clientFrame(framing.OpBinary, true, pattern(64<<10))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := c.Write(chunk); err != nil {
+					return
+				}
+			}
+		}()
+		start := time.Now()
+		var r readResult
+		select {
+		case r = <-res:
+		case <-time.After(5 * time.Second):
+			t.Fatal("ReadMessage still draining after 5 s")
+		}
+		wantCloseError(t, r.err, framing.CloseProtocolError, false)
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("failing took %v", d)
+		}
+		newPeer(t, c).expectClose(framing.CloseProtocolError)
+	})
 }
 
 // A declared length of 2^63 costs nothing: the limit is checked before any

@@ -168,14 +168,15 @@ func parseFirstLine(l *Line, text string, response bool, fail func(*Line, string
 		fail(l, "request line %q is not \"METHOD target HTTP/1.1\"", text)
 		return nil
 	}
-	if _, _, ok := http.ParseHTTPVersion(parts[2]); !ok {
+	major, minor, ok := http.ParseHTTPVersion(parts[2])
+	if !ok {
 		fail(l, "%q is not an HTTP version such as HTTP/1.1", parts[2])
 		return nil
 	}
 	switch {
 	case parts[0] != http.MethodGet:
 		l.Problem = fmt.Sprintf("method is %s; the opening handshake must be a GET request", parts[0])
-	case parts[2] == "HTTP/1.0" || parts[2] == "HTTP/0.9":
+	case major < 1 || major == 1 && minor < 1: // as Policy.Respond: !r.ProtoAtLeast(1, 1)
 		l.Problem = fmt.Sprintf("request is %s; the opening handshake needs HTTP/1.1 or later", parts[2])
 	}
 	return parts

@@ -1,7 +1,9 @@
 package handshake
 
 import (
+	"bufio"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -117,5 +119,54 @@ func TestAnnotateResponse(t *testing.T) {
 	}
 	for _, raw := range []string{"", "HTTP/1.1\r\n\r\n", "HTTP/1.1 abc OK\r\n\r\n", "\r", "garbage"} {
 		checkCoverage(t, raw, []byte(raw), AnnotateResponse([]byte(raw)))
+	}
+}
+
+// Every HTTP version below 1.1 is a problem on the request line, as it is for
+// Policy.Respond (§4.2.1 item 1: "An HTTP/1.1 or higher GET request"); a
+// version that is not one at all is flagged too.
+func TestAnnotateRequestVersion(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		problem string // "" = no problem
+	}{
+		{"HTTP/1.1", ""},
+		{"HTTP/1.2", ""},
+		{"HTTP/2.0", ""},
+		{"HTTP/1.0", "needs HTTP/1.1 or later"},
+		{"HTTP/0.9", "needs HTTP/1.1 or later"},
+		{"HTTP/0.8", "needs HTTP/1.1 or later"},
+		{"HTTP/0.0", "needs HTTP/1.1 or later"},
+		{"HTTP/x", "is not an HTTP version"},
+		{"HTTP/1", "is not an HTTP version"},
+		{"HTTP/1.x", "is not an HTTP version"},
+		{"http/1.1", "is not an HTTP version"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			raw := "GET /chat " + tc.version + "\r\nHost: s\r\n\r\n"
+			lines := AnnotateRequest([]byte(raw))
+			checkCoverage(t, tc.version, []byte(raw), lines)
+			l := lines[0]
+			if l.Kind != KindRequestLine {
+				t.Fatalf("first line kind %q, want %q", l.Kind, KindRequestLine)
+			}
+			if (tc.problem == "") != (l.Problem == "") || !strings.Contains(l.Problem, tc.problem) {
+				t.Errorf("problem %q, want one containing %q", l.Problem, tc.problem)
+			}
+			// The same request through Policy.Respond: refused exactly when flagged.
+			req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+			if err != nil {
+				if tc.problem == "" {
+					t.Fatalf("net/http cannot read it: %v", err)
+				}
+				return // net/http refuses it before any policy runs
+			}
+			_, rerr := (&Policy{}).Respond(req)
+			var e *Error
+			refusedForVersion := asError(rerr, &e) && strings.Contains(e.Reason, "HTTP/1.1 or later")
+			if refusedForVersion != (tc.problem != "") {
+				t.Errorf("Policy.Respond = %v; annotation problem %q", rerr, l.Problem)
+			}
+		})
 	}
 }
