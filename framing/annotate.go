@@ -99,10 +99,11 @@ func Annotate(b []byte) Annotation {
 // so that a tool which sees a connection a frame at a time (the lab, the
 // proxy) judges each frame exactly as the connection's own reader does.
 //
-// If b ends inside a frame (Partial), s is advanced as if the rest of that
-// frame went by unseen: the next bytes given to AnnotateNext must start a
-// frame, and the text of a message whose bytes were not all seen is no
-// longer checked as UTF-8.
+// If b ends inside a frame's payload (Partial), s is advanced as if the rest
+// of that frame went by unseen: the next bytes given to AnnotateNext must
+// start a frame, and the text of a message whose bytes were not all seen is
+// no longer checked as UTF-8. A frame cut inside its header leaves s as it
+// was.
 func AnnotateNext(b []byte, receiver Role, s *MessageState) Annotation {
 	return annotate(b, &receiver, s)
 }
