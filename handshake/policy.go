@@ -132,25 +132,26 @@ func checkHost(_ *Policy, r *http.Request) string {
 // checkUpgrade: §4.2.1, item 3: "An |Upgrade| header field containing the
 // value "websocket", treated as an ASCII case-insensitive value."
 func checkUpgrade(_ *Policy, r *http.Request) string {
-	switch {
-	case hasToken(r.Header, "Upgrade", "websocket"):
-		return ""
-	case len(r.Header.Values("Upgrade")) == 0:
-		return "the request has no Upgrade header; it must contain \"websocket\""
-	}
-	return fmt.Sprintf("Upgrade is %q; it must contain the token \"websocket\"", headerValue(r.Header, "Upgrade"))
+	return requireToken(r.Header, "Upgrade", "websocket", "the request has no Upgrade header; it must contain \"websocket\"")
 }
 
 // checkConnection: §4.2.1, item 4: "A |Connection| header field that
 // includes the token "Upgrade", treated as an ASCII case-insensitive value."
 func checkConnection(_ *Policy, r *http.Request) string {
+	return requireToken(r.Header, "Connection", "Upgrade",
+		"the request has no Connection header; it must contain the token \"Upgrade\" (proxies drop it unless told to pass it on: it is hop-by-hop)")
+}
+
+// requireToken says what is wrong when the list in header field name lacks
+// token: missing if there is no such field, else what it holds.
+func requireToken(h http.Header, name, token, missing string) string {
 	switch {
-	case hasToken(r.Header, "Connection", "Upgrade"):
+	case hasToken(h, name, token):
 		return ""
-	case len(r.Header.Values("Connection")) == 0:
-		return "the request has no Connection header; it must contain the token \"Upgrade\" (proxies drop it unless told to pass it on: it is hop-by-hop)"
+	case len(h.Values(name)) == 0:
+		return missing
 	}
-	return fmt.Sprintf("Connection is %q; it must contain the token \"Upgrade\"", headerValue(r.Header, "Connection"))
+	return fmt.Sprintf("%s is %q; it must contain the token %q", name, headerValue(h, name), token)
 }
 
 // checkKeyHeader: §4.2.1, item 5: "A |Sec-WebSocket-Key| header field with a

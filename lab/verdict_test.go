@@ -2,9 +2,7 @@ package lab
 
 import (
 	"encoding/json"
-	"net"
 	"testing"
-	"time"
 
 	"github.com/learnws/learnws/framing"
 	"github.com/learnws/learnws/internal/ruletest"
@@ -36,18 +34,7 @@ func TestSameVerdictAsTheConn(t *testing.T) {
 			if st.Rule == 0 {
 				send = append(append([]byte(nil), send...), bye...) // so that the good stream ends
 			}
-			client, server := net.Pipe()
-			deadline := time.Now().Add(10 * time.Second)
-			client.SetDeadline(deadline)
-			server.SetDeadline(deadline)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				l.serveConn(s, "test", server, nil, true, false)
-			}()
-			runClient(client, Script{frames: func() [][]byte { return [][]byte{send} }})
-			client.Close()
-			<-done
+			l.play(s, "test", Script{frames: func() [][]byte { return [][]byte{send} }})
 
 			sub, events, lost, err := s.subscribe(after)
 			if err != nil || lost > 0 {
