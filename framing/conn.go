@@ -290,7 +290,11 @@ func (c *Conn) readFrame() (Opcode, []byte, error) {
 		return c.failFrame(errs[0])
 	}
 	// Limits before allocation: a declared length is checked before a byte
-	// of the payload is read or any memory is set aside for it.
+	// of the payload is read or any memory is set aside for it. §10.4:
+	// "Implementations that have implementation- and/or platform-specific
+	// limitations regarding the frame size or total message size after
+	// reassembly from multiple frames MUST protect themselves against
+	// exceeding those limits."
 	if got := uint64(len(c.msg) - c.msgStart); !h.Opcode.IsControl() && h.PayloadLength > uint64(c.max)-got {
 		return c.failFrame(violation(RuleMessageTooBig, lengthField(h),
 			strconv.FormatUint(satAdd(got, h.PayloadLength), 10), strconv.FormatInt(c.max, 10)))
