@@ -37,6 +37,79 @@ type Config struct {
 	// request exactly as it arrived from these bytes. 0 means DefaultRecordLimit;
 	// a negative value keeps none (the lab then shows a rebuilt request and says so).
 	RecordLimit int
+
+	// The public echo services, /ws/echo and /ws/gorilla/echo (echo.go). A zero
+	// field means its default (the Default* constants); a negative duration turns
+	// that timer off.
+
+	// EchoMaxMessage is the largest message an echo accepts, in bytes. A frame that
+	// would take a message past it fails the connection with close 1009 before any
+	// of its payload is stored.
+	EchoMaxMessage int64
+	// EchoMaxConns and EchoMaxConnsPerAddr cap the connections the two echo
+	// services hold at once, all clients together and per client address. A
+	// handshake over either cap is answered 503 with Retry-After, before the upgrade.
+	EchoMaxConns        int
+	EchoMaxConnsPerAddr int
+	// EchoWriteTimeout bounds the write of each frame an echo sends (echo, pong,
+	// ping, close): a peer that stops reading is dropped after that long.
+	EchoWriteTimeout time.Duration
+	// EchoPingInterval is the keepalive: a connection the server has heard nothing
+	// from (no message, ping or pong) for this long gets a ping, and one that has
+	// still not answered after another interval is closed with 1011.
+	EchoPingInterval time.Duration
+	// EchoIdleTimeout closes, with 1001, a connection that has completed no message
+	// for this long. Pings and pongs keep a connection alive but do not count as
+	// use: a client that only pings, or that drips a message that never ends, is
+	// closed.
+	EchoIdleTimeout time.Duration
+}
+
+// Defaults of the echo services' Config fields.
+const (
+	// DefaultEchoMaxMessage is 1 MiB, python-websockets' default max_size: more
+	// than any lesson or demo sends (the lab's largest message is 256 KiB), and
+	// what a public echo can afford to hold for each of its connections.
+	DefaultEchoMaxMessage = 1 << 20
+	// DefaultEchoMaxConns and DefaultEchoMaxConnsPerAddr: room for a classroom with
+	// a few tabs each, while bounding the worst case — every connection holding a
+	// message of the largest size both as read and as being written back — to
+	// about 1 GiB in all and a fifth of that per address.
+	DefaultEchoMaxConns        = 500
+	DefaultEchoMaxConnsPerAddr = 100
+	// DefaultEchoWriteTimeout is how long one frame may take to leave.
+	DefaultEchoWriteTimeout = 10 * time.Second
+	// DefaultEchoPingInterval, 30 s, is under the 60 s after which common proxies
+	// (nginx's proxy_read_timeout) and NAT tables drop a quiet connection.
+	// Browsers answer pings by themselves; python-websockets pings every 20 s, so
+	// it never gets one.
+	DefaultEchoPingInterval = 30 * time.Second
+	// DefaultEchoIdleTimeout, 5 minutes, leaves a learner time to read between two
+	// messages.
+	DefaultEchoIdleTimeout = 5 * time.Minute
+)
+
+// withDefaults fills in the zero fields of the echo settings.
+func (c Config) withDefaults() Config {
+	if c.EchoMaxMessage <= 0 {
+		c.EchoMaxMessage = DefaultEchoMaxMessage
+	}
+	if c.EchoMaxConns <= 0 {
+		c.EchoMaxConns = DefaultEchoMaxConns
+	}
+	if c.EchoMaxConnsPerAddr <= 0 {
+		c.EchoMaxConnsPerAddr = DefaultEchoMaxConnsPerAddr
+	}
+	if c.EchoWriteTimeout == 0 {
+		c.EchoWriteTimeout = DefaultEchoWriteTimeout
+	}
+	if c.EchoPingInterval == 0 {
+		c.EchoPingInterval = DefaultEchoPingInterval
+	}
+	if c.EchoIdleTimeout == 0 {
+		c.EchoIdleTimeout = DefaultEchoIdleTimeout
+	}
+	return c
 }
 
 // DefaultRecordLimit is Config.RecordLimit when none is given: enough for an upgrade
@@ -51,6 +124,8 @@ type Server struct {
 	log    *slog.Logger
 	engine *gin.Engine
 	http   *http.Server
+
+	echoConns *connLimit // the echo services' connection caps
 
 	done     chan struct{} // closed when Shutdown starts
 	doneOnce sync.Once
@@ -88,12 +163,14 @@ func NewServer(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	gin.SetMode(gin.ReleaseMode)
+	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:     cfg,
-		log:     log,
-		done:    make(chan struct{}),
-		conns:   make(map[*tracked]struct{}),
-		drained: make(chan struct{}),
+		cfg:       cfg,
+		log:       log,
+		echoConns: newConnLimit(cfg.EchoMaxConns, cfg.EchoMaxConnsPerAddr),
+		done:      make(chan struct{}),
+		conns:     make(map[*tracked]struct{}),
+		drained:   make(chan struct{}),
 	}
 	r := gin.New()
 	// No proxy is trusted: c.ClientIP() is the TCP peer. A teacher's laptop on a LAN
