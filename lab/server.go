@@ -93,8 +93,8 @@ func (l *Lab) ServeWS(w http.ResponseWriter, r *http.Request) {
 
 	// The handshake bytes, as the recording listener saw them.
 	reqRaw, respRaw, exact := handshakeBytes(r, resp)
-	s.Publish(&Event{Conn: "lab", Kind: "handshake", Dir: "in", Handshake: handshakeJSON(reqRaw, exact, true)})
-	s.Publish(&Event{Conn: "lab", Kind: "handshake", Dir: "out", Handshake: handshakeJSON(respRaw, exact, false)})
+	s.Publish(&Event{Conn: "lab", Kind: "handshake", Dir: "in", Handshake: labHandshakeJSON(reqRaw, exact, true)})
+	s.Publish(&Event{Conn: "lab", Kind: "handshake", Dir: "out", Handshake: labHandshakeJSON(respRaw, exact, false)})
 
 	var pre []byte
 	if n := br.Buffered(); n > 0 {
@@ -192,7 +192,7 @@ func (l *Lab) splitter(s *Session, label, dir string, head bool) *splitter {
 	lim := l.reg.lim
 	sp := &splitter{head: head, keep: int(lim.MaxMessage) + 14}
 	sp.onHead = func(raw []byte, at time.Time) {
-		s.Publish(&Event{Time: at, Conn: label, Kind: "handshake", Dir: dir, Handshake: handshakeJSON(raw, true, dir == "in")})
+		s.Publish(&Event{Time: at, Conn: label, Kind: "handshake", Dir: dir, Handshake: labHandshakeJSON(raw, true, dir == "in")})
 	}
 	var ctx msgContext
 	sp.onFrame = func(raw []byte, complete bool, off int64, at time.Time) {
