@@ -66,7 +66,7 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-// ServeWS is the lab socket (GET /ws/lab). It always runs our own
+// ServeWS is the lab socket (GET /ws/lab; any other method gets 405). It always runs our own
 // handshake/ and framing/ code. What it does with messages:
 //
 //   - a text message starting with "/" is a command: "/ping [payload]",
@@ -76,6 +76,12 @@ func remoteIP(r *http.Request) string {
 // The first message the server sends is {"lab":"session","id":…}: the page
 // needs the id to open the event stream, and it is a frame like any other.
 func (l *Lab) ServeWS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		// The handshake's own answer, as /ws/echo gives it: 405 with "Allow:
+		// GET" (RFC 6455 §4.2.1 item 1). No session is opened for it.
+		handshake.Upgrade(w, r, &handshake.Policy{})
+		return
+	}
 	s, err := l.reg.open(remoteIP(r))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusTooManyRequests)
@@ -140,13 +146,19 @@ func (l *Lab) serveConn(s *Session, label string, conn net.Conn, pre []byte, hea
 		}
 	}
 
-	fc := framing.NewConn(t, br, framing.RoleServer, &framing.Options{MaxMessageSize: lim.MaxMessage})
+	fc := framing.NewConn(t, br, framing.RoleServer, &framing.Options{
+		MaxMessageSize: lim.MaxMessage,
+		// Every frame the lab writes (echo, pong, ping, close) may take this
+		// long, so an owner whose page stops reading cannot hold the socket's
+		// goroutine, and a quiet socket can still answer a ping.
+		WriteTimeout: lim.WriteTimeout,
+	})
 	if label == "lab" {
 		if l.opt.TrackConn != nil {
 			untrack := l.opt.TrackConn(fc)
 			defer untrack()
 		}
-		s.setCloser(func() { go fc.Close(framing.CloseGoingAway, "idle for too long") })
+		s.setCloser(func(reason string) { go fc.Close(framing.CloseGoingAway, reason) })
 		defer s.socketDone()
 	}
 	if welcome {
