@@ -7,6 +7,7 @@
 package learnws
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -178,7 +179,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := r.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
-	r.Use(s.recovery)
+	r.Use(s.recovery, upgradeStatus)
 	// Security headers, request logs and the readable 500 page, for every route (site.go).
 	s.siteMiddleware(r)
 	s.echoRoutes(r)
@@ -349,6 +350,40 @@ func (s *Server) track(t *tracked) (untrack func()) {
 		})
 	}
 }
+
+// upgradeStatus lets the request log (and any middleware that asks c.Writer.Status)
+// see 101 for a request whose connection a WebSocket handshake took over. The 101
+// response is written on the hijacked connection itself, past gin's ResponseWriter,
+// which would go on reporting the 200 it starts with.
+func upgradeStatus(c *gin.Context) {
+	c.Writer = &upgradeWriter{ResponseWriter: c.Writer}
+	c.Next()
+}
+
+// upgradeWriter is a gin.ResponseWriter that remembers a successful Hijack. Every
+// upgrading handler here hijacks only once the handshake is accepted, then writes 101.
+type upgradeWriter struct {
+	gin.ResponseWriter
+	hijacked bool
+}
+
+func (w *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := w.ResponseWriter.Hijack()
+	if err == nil {
+		w.hijacked = true
+	}
+	return conn, rw, err
+}
+
+func (w *upgradeWriter) Status() int {
+	if w.hijacked {
+		return http.StatusSwitchingProtocols
+	}
+	return w.ResponseWriter.Status()
+}
+
+// Unwrap lets http.ResponseController reach the connection's deadlines and flushing.
+func (w *upgradeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // recovery turns a panicking handler into a plain 500 and a log line. The client never
 // sees the panic value or a stack: those can carry internals.
