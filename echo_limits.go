@@ -80,9 +80,9 @@ func (l *connLimit) acquire(addr string) (release func(), err error) {
 	defer l.mu.Unlock()
 	switch {
 	case l.total >= l.max:
-		return nil, fmt.Errorf("learnws: the echo services hold %d connections, their limit; try again in %d s", l.max, echoRetryAfter)
+		return nil, fmt.Errorf("learnws: the echo services are at their connection limit (%d); try again in %d s", l.max, echoRetryAfter)
 	case l.byAddr[addr] >= l.perAddr:
-		return nil, fmt.Errorf("learnws: %d echo connections are open from your address, the limit; close one, or try again in %d s", l.perAddr, echoRetryAfter)
+		return nil, fmt.Errorf("learnws: your address is at its limit of echo connections (%d); close one, or try again in %d s", l.perAddr, echoRetryAfter)
 	}
 	l.total++
 	l.byAddr[addr]++

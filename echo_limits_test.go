@@ -289,11 +289,11 @@ func TestEchoConnectionCaps(t *testing.T) {
 	}
 	first := accepted("/ws/echo", "127.0.0.1")
 	accepted("/ws/gorilla/echo", "127.0.0.1")
-	refused("/ws/echo", "127.0.0.1", "your address")
-	refused("/ws/gorilla/echo", "127.0.0.1", "your address")
+	refused("/ws/echo", "127.0.0.1", "your address is at its limit of echo connections (2)")
+	refused("/ws/gorilla/echo", "127.0.0.1", "your address is at its limit of echo connections (2)")
 	accepted("/ws/echo", "127.0.0.2")
 	accepted("/ws/echo", "127.0.0.3")
-	refused("/ws/echo", "127.0.0.4", "4 connections")
+	refused("/ws/echo", "127.0.0.4", "connection limit (4)")
 
 	// Ending a connection gives its slot back (when its handler has returned).
 	first.Close()
