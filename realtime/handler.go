@@ -322,7 +322,7 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) *session {
 		if h.byAddr[addr] >= h.cfg.MaxSessionsPerAddr && !h.evictLocked(addr) {
 			h.mu.Unlock()
 			w.Header().Set("Retry-After", "60")
-			http.Error(w, fmt.Sprintf("realtime: %d sessions are open from your address, the limit; close a tab, or try again in a minute", h.cfg.MaxSessionsPerAddr), http.StatusTooManyRequests)
+			http.Error(w, fmt.Sprintf("realtime: your address is at its limit of sessions (%d); close a tab, or try again in a minute", h.cfg.MaxSessionsPerAddr), http.StatusTooManyRequests)
 			return nil
 		}
 		if len(h.sessions) >= h.cfg.MaxSessions && !h.evictLocked("") {
