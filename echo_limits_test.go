@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,35 +25,20 @@ import (
 // echoPaths are both echo services: they must behave the same.
 var echoPaths = []string{"/ws/echo", "/ws/gorilla/echo"}
 
-// startEchoSite runs the site through Server.Serve (the production path) and returns the
-// server, its ws:// base, and a function that shuts it down (also run at cleanup).
+// startEchoSite runs the site through Server.Serve (the production path, serveSite)
+// and returns the server, its ws:// base, and a function that shuts it down
+// gracefully, which a test may call before its end.
 func startEchoSite(t *testing.T, cfg Config) (s *Server, base string, shutdown func()) {
 	t.Helper()
-	s, err := NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ln) }()
-	var once sync.Once
+	s, site := serveSite(t, cfg)
 	shutdown = func() {
-		once.Do(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := s.Shutdown(ctx); err != nil {
-				t.Errorf("Shutdown: %v", err)
-			}
-			if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-				t.Errorf("Serve: %v", err)
-			}
-		})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
 	}
-	t.Cleanup(shutdown)
-	return s, "ws://" + ln.Addr().String(), shutdown
+	return s, "ws" + strings.TrimPrefix(site, "http"), shutdown
 }
 
 // echoPeer is our own client on an echo service, with its read side running:
