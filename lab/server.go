@@ -146,13 +146,16 @@ func (l *Lab) serveConn(s *Session, label string, conn net.Conn, pre []byte, hea
 		}
 	}
 
-	fc := framing.NewConn(t, br, framing.RoleServer, &framing.Options{
-		MaxMessageSize: lim.MaxMessage,
-		// Every frame the lab writes (echo, pong, ping, close) may take this
-		// long, so an owner whose page stops reading cannot hold the socket's
-		// goroutine, and a quiet socket can still answer a ping.
-		WriteTimeout: lim.WriteTimeout,
-	})
+	opt := &framing.Options{MaxMessageSize: lim.MaxMessage}
+	if label == "lab" {
+		// Every frame the lab writes to the owner (echo, pong, ping, close)
+		// may take this long, so an owner whose page stops reading cannot
+		// hold the socket's goroutine, and a quiet socket can still answer a
+		// ping. (A scripted client's in-memory connection keeps the one
+		// deadline RunScript gives the whole script.)
+		opt.WriteTimeout = lim.WriteTimeout
+	}
+	fc := framing.NewConn(t, br, framing.RoleServer, opt)
 	if label == "lab" {
 		if l.opt.TrackConn != nil {
 			untrack := l.opt.TrackConn(fc)

@@ -24,8 +24,11 @@ func TestLabSocketWriteTimeout(t *testing.T) {
 	l, srv := newTestServer(t, Limits{WriteTimeout: 200 * time.Millisecond})
 	c := dialLab(t, srv)
 	s := l.Session(c.id)
-	// This client sends and never reads: the echoes fill the socket buffers (a few
-	// MiB on loopback), then the server's write blocks.
+	// This client sends and never reads: the echoes fill the socket buffers (kept
+	// small on the client's side), then the server's write blocks.
+	if tc, ok := c.cc.Conn.(*net.TCPConn); ok {
+		tc.SetReadBuffer(4 << 10)
+	}
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
