@@ -166,7 +166,7 @@ func TestWebSocketCloseReasons(t *testing.T) {
 // one event's write must not outlive it; three write timeouts after the last event,
 // a ping is still answered.
 func TestWebSocketQuietStreamAnswersPings(t *testing.T) {
-	const writeTimeout = 200 * time.Millisecond
+	const writeTimeout = 300 * time.Millisecond
 	h := NewHandler(Config{Rate: 1e-6, WriteTimeout: writeTimeout, Heartbeat: time.Hour})
 	defer h.Close()
 	srv := httptest.NewServer(h)
