@@ -318,7 +318,11 @@ func (s *Server) trackGorilla(c *websocket.Conn) (untrack func()) {
 	return s.track(&tracked{
 		goAway: func() {
 			msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, shutdownReason)
-			_ = c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWriteTimeout))
+			if c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWriteTimeout)) == nil {
+				// As framing.Conn.Close does: wait so long for the peer's close
+				// reply, then the handler's read fails and the connection ends.
+				c.SetReadDeadline(time.Now().Add(closeWait))
+			}
 		},
 		kill: func() { _ = c.NetConn().Close() },
 	})
