@@ -13,7 +13,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/learnws/learnws/framing"
 	"github.com/learnws/learnws/handshake"
@@ -280,11 +279,13 @@ func (s *session) awaitClose(ctx context.Context) {
 
 // read is the reader goroutine: it reads the server's frames from br and
 // records what it sees, checking every rule a client must check (§5.1,
-// §5.2, §5.4, §5.5, §8.1). It answers nothing: the server's pings are
-// recorded as events (an echo server has no reason to send any).
+// §5.2, §5.4, §5.5, §8.1) with framing's own Header.Check and
+// MessageState, so the suite judges a server by the very rules our server
+// is judged by. It answers nothing: the server's pings are recorded as
+// events (an echo server has no reason to send any).
 func (s *session) read(br *bufio.Reader) {
 	var (
-		msgOp framing.Opcode // opcode of the message being reassembled; 0 if none
+		state framing.MessageState // the message being received, §5.4 and §8.1
 		msg   []byte
 	)
 	for {
@@ -298,8 +299,8 @@ func (s *session) read(br *bufio.Reader) {
 			s.violate(fmt.Sprintf("server sent a message of more than %d bytes (%s)", s.opts.MaxMessageSize, h))
 			return
 		}
-		if errs := h.Check(framing.RoleClient); len(errs) > 0 {
-			s.violate(fmt.Sprintf("server sent a broken frame (%s): %s", h, errs[0].Reason))
+		if errs := h.Check(framing.RoleClient, &state); len(errs) > 0 {
+			s.violate(fmt.Sprintf("server sent a broken frame (%s): %s (§%s)", h, errs[0].Reason, errs[0].Rule.Section()))
 			return
 		}
 		p := make([]byte, h.PayloadLength)
@@ -314,6 +315,16 @@ func (s *session) read(br *bufio.Reader) {
 			// §5.5.1: "After sending a Close frame, the endpoint MUST NOT
 			// send any more data frames."
 			s.violate(fmt.Sprintf("server sent a %s frame after its close frame (§5.5.1)", h.Opcode))
+			return
+		}
+		state.StartFrame(h)
+		perr := state.Payload(p)
+		op, _ := state.Message()
+		if perr == nil {
+			perr = state.EndFrame()
+		}
+		if perr != nil {
+			s.violate(fmt.Sprintf("server sent a %s message that breaks §%s: %s", op, perr.Rule.Section(), perr.Reason))
 			return
 		}
 		switch h.Opcode {
@@ -340,27 +351,15 @@ func (s *session) read(br *bufio.Reader) {
 				return
 			}
 		case framing.OpText, framing.OpBinary:
-			if msgOp != 0 {
-				s.violate(fmt.Sprintf("server started a %s message inside an unfinished %s message (§5.4)", h.Opcode, msgOp))
-				return
-			}
-			msgOp, msg = h.Opcode, p
+			msg = p
 		case framing.OpContinuation:
-			if msgOp == 0 {
-				s.violate("server sent a continuation frame with no message to continue (§5.4)")
-				return
-			}
 			msg = append(msg, p...)
 		}
 		if h.Opcode.IsControl() || !h.Fin {
 			continue
 		}
-		if msgOp == framing.OpText && !utf8.Valid(msg) {
-			s.violate("server sent a text message that is not valid UTF-8 (§5.6, §8.1)")
-			return
-		}
-		s.event(Event{Kind: Message, Opcode: msgOp, Payload: msg, Len: len(msg)})
-		msgOp, msg = 0, nil
+		s.event(Event{Kind: Message, Opcode: op, Payload: msg, Len: len(msg)})
+		msg = nil
 	}
 }
 

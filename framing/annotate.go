@@ -12,7 +12,11 @@ import (
 // counted from the start of the input given to [Annotate]) and, within a
 // single byte, which bits (Bits: 0x80 for FIN, 0x0F for the opcode, 0xFF
 // for whole bytes). Value is the field's meaning in readable form; Note is
-// a short remark.
+// a short remark in English.
+//
+// NoteKey names the note, and NoteArgs fill its {0}, {1} …, so that a page
+// can show it in another language: [NoteTemplates] lists every key with its
+// English text. A Field without a note has NoteKey "".
 //
 // Names follow Wireshark's WebSocket dissector: "fin", "rsv1", "rsv2",
 // "rsv3", "opcode", "mask", "payload_length", "payload_length_ext_16",
@@ -23,6 +27,8 @@ type Field struct {
 	Offset, Length int
 	Bits           byte
 	Value, Note    string
+	NoteKey        string
+	NoteArgs       []string
 }
 
 // AnnotatedFrame is one frame of an annotated capture.
@@ -66,21 +72,15 @@ func (e *frameError) Error() string {
 }
 func (e *frameError) Unwrap() error { return e.err }
 
-// messageState follows a fragmented message across frames (§5.4).
-type messageState struct {
-	inProgress bool
-	text       bool
-	utf8       UTF8Validator
-}
-
 // displayLimit caps how many payload bytes a Value or Note spells out.
 const displayLimit = 128
 
 // Annotate explains every byte of b, which holds one or more frames one
-// after the other (a capture of one direction of a connection). Each frame's
-// role is inferred from its mask bit (masked: sent by a client), so the
-// masking rules are never reported; everything else [Header.Check] checks
-// is, and so are the rules that span frames: fragments (§5.4), UTF-8 in text
+// after the other: a capture of one direction of a connection, from its
+// first frame on. Each frame's sender is inferred from its mask bit
+// (masked: sent by a client), so the masking rules are never reported;
+// everything else [Header.Check] checks is, and so are the rules that span
+// frames, with a [MessageState] of its own: fragments (§5.4), UTF-8 in text
 // messages across fragments (§8.1), and close payloads (§5.5.1).
 //
 // Annotate never panics and never sizes memory from a length read off the
@@ -89,8 +89,31 @@ const displayLimit = 128
 // of every byte of b exactly once. For a capture too long to hold explained
 // all at once, an [Annotator] gives the same frames one at a time.
 func Annotate(b []byte) Annotation {
+	var s MessageState
+	return annotate(b, nil, &s)
+}
+
+// AnnotateNext explains b, the next bytes of one direction of a
+// connection, as [Annotate] does, but as the endpoint in the role receiver
+// sees them (so the masking rules of §5.1 are checked too) and at the point
+// of the conversation that s holds. It advances s past every frame of b,
+// so that a tool which sees a connection a frame at a time (the lab, the
+// proxy) judges each frame exactly as the connection's own reader does.
+//
+// If b ends inside a frame's payload (Partial), s is advanced as if the rest
+// of that frame went by unseen: the next bytes given to AnnotateNext must
+// start a frame, and the text of a message whose bytes were not all seen is
+// no longer checked as UTF-8. A frame cut inside its header leaves s as it
+// was.
+func AnnotateNext(b []byte, receiver Role, s *MessageState) Annotation {
+	return annotate(b, &receiver, s)
+}
+
+// annotate does the work of Annotate (receiver nil: inferred from each mask
+// bit) and AnnotateNext, with an Annotator.
+func annotate(b []byte, receiver *Role, s *MessageState) Annotation {
 	var out Annotation
-	a := NewAnnotator(b)
+	a := &Annotator{b: b, receiver: receiver, state: s}
 	for a.Next() {
 		out.Frames = append(out.Frames, a.Frame())
 	}
@@ -98,60 +121,65 @@ func Annotate(b []byte) Annotation {
 	return out
 }
 
-// annotateFrame explains the frame at b[off:]. missing is "" for a whole
-// frame, or says what the input lacks.
-func annotateFrame(b []byte, off int, msg *messageState) (f AnnotatedFrame, missing string) {
+// annotateFrame explains the frame at b[off:] and advances s past it.
+// missing is "" for a whole frame, or says what the input lacks.
+func annotateFrame(b []byte, off int, receiver *Role, s *MessageState) (f AnnotatedFrame, missing string) {
 	rest := b[off:]
 	f.Offset = off
-	add := func(fl Field) { f.Fields = append(f.Fields, fl) }
+	add := func(name string, at, n int, bits byte, value, key string, args ...string) {
+		fl := Field{Name: name, Offset: off + at, Length: n, Bits: bits, Value: value}
+		if key != "" {
+			fl.note(key, args...)
+		}
+		f.Fields = append(f.Fields, fl)
+	}
 	bit := func(set bool) string {
 		if set {
 			return "1"
 		}
 		return "0"
 	}
+	itoa := strconv.Itoa
 
 	// Byte 0: FIN, RSV1-3, opcode.
 	b0 := rest[0]
 	h := &f.Header
 	h.Fin, h.Rsv1, h.Rsv2, h.Rsv3 = b0&0x80 != 0, b0&0x40 != 0, b0&0x20 != 0, b0&0x10 != 0
 	h.Opcode = Opcode(b0 & 0x0F)
-	finNote := "final fragment of the message"
-	if !h.Fin {
-		finNote = "more fragments follow"
+	finNote := "fin.final"
+	switch {
+	case h.Opcode.IsControl() && !h.Fin:
+		finNote = "fin.control-unset"
+	case h.Opcode.IsControl():
+		finNote = "fin.control"
+	case !h.Fin:
+		finNote = "fin.more"
 	}
-	if h.Opcode.IsControl() {
-		finNote = "control frames are never fragmented"
-		if !h.Fin {
-			finNote = "must be 1: control frames are never fragmented"
-		}
-	}
-	add(Field{Name: "fin", Offset: off, Length: 1, Bits: 0x80, Value: bit(h.Fin), Note: finNote})
+	add("fin", 0, 1, 0x80, bit(h.Fin), finNote)
 	for i, set := range []bool{h.Rsv1, h.Rsv2, h.Rsv3} {
-		note := "reserved for extensions"
-		if set {
-			note = "set, but no extension is negotiated"
-			if i == 0 {
-				note += " (permessage-deflate uses it)"
-			}
+		note := "rsv.clear"
+		switch {
+		case set && i == 0:
+			note = "rsv1.set"
+		case set:
+			note = "rsv.set"
 		}
-		add(Field{Name: fmt.Sprintf("rsv%d", i+1), Offset: off, Length: 1, Bits: 0x40 >> i, Value: bit(set), Note: note})
+		add(fmt.Sprintf("rsv%d", i+1), 0, 1, 0x40>>i, bit(set), note)
 	}
 	opName := h.Opcode.String()
 	if h.Opcode.IsReserved() {
 		opName = "reserved"
 	}
-	opNote := "data frame"
-	if h.Opcode.IsControl() {
-		opNote = "control frame"
-	}
+	opNote := "opcode.data"
 	switch {
 	case h.Opcode == OpContinuation:
-		opNote = "continues a fragmented message"
+		opNote = "opcode.continuation"
 	case h.Opcode.IsReserved():
-		opNote = "no meaning defined: the receiver must fail the connection"
+		opNote = "opcode.reserved"
+	case h.Opcode.IsControl():
+		opNote = "opcode.control"
 	}
-	add(Field{Name: "opcode", Offset: off, Length: 1, Bits: 0x0F, Value: fmt.Sprintf("0x%X %s", byte(h.Opcode), opName), Note: opNote})
+	add("opcode", 0, 1, 0x0F, fmt.Sprintf("0x%X %s", byte(h.Opcode), opName), opNote)
 	if len(rest) < 2 {
 		return f, partialHeader(rest)
 	}
@@ -161,33 +189,46 @@ func annotateFrame(b []byte, off int, msg *messageState) (f AnnotatedFrame, miss
 	h.Masked = b1&0x80 != 0
 	len7 := b1 & 0x7F
 	h.LengthBytes = lengthBytesFor(len7)
-	maskNote := "not masked: server to client"
+	// The sender's role follows from the mask bit, unless the receiver is
+	// known.
+	to := RoleClient
 	if h.Masked {
-		maskNote = "masked: client to server, a masking key follows"
+		to = RoleServer
 	}
-	add(Field{Name: "mask", Offset: off + 1, Length: 1, Bits: 0x80, Value: bit(h.Masked), Note: maskNote})
-	lenNote := fmt.Sprintf("payload is %d bytes", len7)
+	if receiver != nil {
+		to = *receiver
+	}
+	maskNote := "mask.server"
+	switch {
+	case h.Masked && to == RoleServer:
+		maskNote = "mask.client"
+	case h.Masked:
+		maskNote = "mask.server-masked"
+	case to == RoleServer:
+		maskNote = "mask.client-unmasked"
+	}
+	add("mask", 1, 1, 0x80, bit(h.Masked), maskNote)
 	switch h.LengthBytes {
 	case 2:
-		lenNote = "126: the length is in the next 2 bytes"
+		add("payload_length", 1, 1, 0x7F, itoa(int(len7)), "length.ext16")
 	case 8:
-		lenNote = "127: the length is in the next 8 bytes"
-	default:
+		add("payload_length", 1, 1, 0x7F, itoa(int(len7)), "length.ext64")
+	case 0:
 		h.PayloadLength = uint64(len7)
+		if len7 == 1 {
+			add("payload_length", 1, 1, 0x7F, "1", "length.one-byte")
+		} else {
+			add("payload_length", 1, 1, 0x7F, itoa(int(len7)), "length.bytes", itoa(int(len7)))
+		}
 	}
-	add(Field{Name: "payload_length", Offset: off + 1, Length: 1, Bits: 0x7F, Value: strconv.Itoa(int(len7)), Note: lenNote})
 
 	// Extended payload length.
 	pos := 2
 	if h.LengthBytes > 0 {
-		name := "payload_length_ext_16"
-		if h.LengthBytes == 8 {
-			name = "payload_length_ext_64"
-		}
+		name := lengthField(*h)
 		if len(rest) < pos+h.LengthBytes {
 			if len(rest) > pos {
-				add(Field{Name: name, Offset: off + pos, Length: len(rest) - pos, Bits: 0xFF, Value: "(incomplete)",
-					Note: fmt.Sprintf("%d of %d bytes present", len(rest)-pos, h.LengthBytes)})
+				add(name, pos, len(rest)-pos, 0xFF, "(incomplete)", "partial", itoa(len(rest)-pos), itoa(h.LengthBytes))
 			}
 			return f, partialHeader(rest)
 		}
@@ -196,14 +237,14 @@ func annotateFrame(b []byte, off int, msg *messageState) (f AnnotatedFrame, miss
 		} else {
 			h.PayloadLength = binary.BigEndian.Uint64(rest[pos:])
 		}
-		note := "payload length in bytes"
+		note := "length.value"
 		if !h.MinimalLength() {
-			note = "not minimal: a shorter length form fits (the sender broke a MUST of §5.2)"
+			note = "length.not-minimal"
 		}
 		if h.PayloadLength>>63 != 0 {
-			note = "most significant bit set: not allowed"
+			note = "length.msb"
 		}
-		add(Field{Name: name, Offset: off + pos, Length: h.LengthBytes, Bits: 0xFF, Value: strconv.FormatUint(h.PayloadLength, 10), Note: note})
+		add(name, pos, h.LengthBytes, 0xFF, strconv.FormatUint(h.PayloadLength, 10), note)
 		pos += h.LengthBytes
 	}
 
@@ -211,23 +252,17 @@ func annotateFrame(b []byte, off int, msg *messageState) (f AnnotatedFrame, miss
 	if h.Masked {
 		if len(rest) < pos+4 {
 			if len(rest) > pos {
-				add(Field{Name: "masking_key", Offset: off + pos, Length: len(rest) - pos, Bits: 0xFF,
-					Value: hexBytes(rest[pos:]), Note: fmt.Sprintf("%d of 4 bytes present", len(rest)-pos)})
+				add("masking_key", pos, len(rest)-pos, 0xFF, hexBytes(rest[pos:]), "partial", itoa(len(rest)-pos), "4")
 			}
 			return f, partialHeader(rest)
 		}
 		copy(h.MaskingKey[:], rest[pos:pos+4])
-		add(Field{Name: "masking_key", Offset: off + pos, Length: 4, Bits: 0xFF, Value: hexBytes(h.MaskingKey[:]), Note: "payload byte i is XORed with key byte i mod 4"})
+		add("masking_key", pos, 4, 0xFF, hexBytes(h.MaskingKey[:]), "key.xor")
 		pos += 4
 	}
 
-	// The header is whole: check it. The sender's role follows from the mask
-	// bit, so the receiver is the other role.
-	receiver := RoleClient
-	if h.Masked {
-		receiver = RoleServer
-	}
-	f.Problems = h.Check(receiver)
+	// The header is whole: check it against the conversation so far.
+	f.Problems = h.Check(to, s)
 
 	// Payload: only the bytes present, never more.
 	present := uint64(len(rest) - pos)
@@ -241,21 +276,32 @@ func annotateFrame(b []byte, off int, msg *messageState) (f AnnotatedFrame, miss
 	if h.Masked {
 		Mask(h.MaskingKey, 0, f.Payload)
 	}
-	payloadName := "payload"
-	if h.Masked {
-		payloadName = "masked_payload"
-	}
 	f.Length = pos + int(n)
+
+	// The rules that span frames.
+	s.StartFrame(*h)
+	if f.IsText = s.isText(); f.IsText {
+		f.Text = string(f.Payload)
+	}
+	if err := s.Payload(f.Payload); err != nil {
+		f.Problems = append(f.Problems, err)
+	}
 	if !whole {
+		s.skip()
+		s.EndFrame()
 		if n > 0 {
-			add(Field{Name: payloadName, Offset: off + pos, Length: int(n), Bits: 0xFF, Value: hexBytes(f.Payload),
-				Note: fmt.Sprintf("truncated: %d of %d bytes present", n, h.PayloadLength)})
+			add(payloadField(*h), pos, int(n), 0xFF, hexBytes(f.Payload), "payload.truncated",
+				strconv.FormatUint(n, 10), strconv.FormatUint(h.PayloadLength, 10))
 		}
 		return f, fmt.Sprintf("declares %d payload bytes; only %d present", h.PayloadLength, n)
 	}
-
-	f.messageRules(msg, payloadName)
-	f.payloadFields(raw, off+pos, payloadName)
+	if err := s.EndFrame(); err != nil {
+		f.Problems = append(f.Problems, err)
+	}
+	if h.Opcode == OpClose {
+		f.closeRules()
+	}
+	f.payloadFields(raw, off+pos)
 	return f, ""
 }
 
@@ -265,99 +311,62 @@ func partialHeader(rest []byte) string {
 	if len(rest) >= 2 {
 		need = HeaderSize(rest[0], rest[1])
 	}
+	if len(rest) == 1 {
+		return fmt.Sprintf("needs a %d-byte header; only 1 byte present", need)
+	}
 	return fmt.Sprintf("needs a %d-byte header; only %d bytes present", need, len(rest))
 }
 
-// messageRules applies the rules that span frames (§5.4 fragmentation, §8.1
-// UTF-8) and the close payload rules (§5.5.1).
-func (f *AnnotatedFrame) messageRules(msg *messageState, payloadName string) {
-	h := f.Header
-	prob := func(code CloseCode, field, format string, args ...any) {
-		f.Problems = append(f.Problems, &ProtocolError{Code: code, Field: field, Reason: fmt.Sprintf(format, args...)})
+// closeRules applies the rules of a close frame's payload (§5.5.1, §7.4).
+func (f *AnnotatedFrame) closeRules() {
+	code, reason, err := ParseClosePayload(f.Payload)
+	if len(f.Payload) >= 2 {
+		f.CloseCode, f.CloseReason = &code, &reason
 	}
-	switch {
-	case h.Opcode == OpContinuation:
-		if !msg.inProgress {
-			prob(CloseProtocolError, "opcode", "continuation frame but no fragmented message to continue")
+	if err != nil {
+		pe := err.(*ProtocolError)
+		if pe.Field == "payload" {
+			pe.Field = payloadField(f.Header)
 		}
-	case h.Opcode.IsData():
-		if msg.inProgress {
-			prob(CloseProtocolError, "opcode", "new %s message starts before the fragmented message ends", h.Opcode)
-		}
-		msg.inProgress, msg.text = true, h.Opcode == OpText
-		msg.utf8.Reset()
-	case h.Opcode == OpClose:
-		code, reason, err := ParseClosePayload(f.Payload)
-		if len(f.Payload) >= 2 {
-			f.CloseCode, f.CloseReason = &code, &reason
-		}
-		if err != nil {
-			pe := err.(*ProtocolError)
-			if pe.Field == "payload" {
-				pe.Field = payloadName
-			}
-			f.Problems = append(f.Problems, pe)
-		}
-		return
-	default:
-		return
-	}
-	// A data frame (text, binary, or continuation).
-	if msg.text && msg.inProgress {
-		f.IsText = true
-		f.Text = string(f.Payload)
-		if !msg.utf8.Write(f.Payload) {
-			prob(CloseInvalidPayload, payloadName, "text is not valid UTF-8")
-		} else if h.Fin && !msg.utf8.Complete() {
-			prob(CloseInvalidPayload, payloadName, "text message ends inside a UTF-8 sequence")
-		}
-	}
-	if h.Fin {
-		msg.inProgress, msg.text = false, false
+		f.Problems = append(f.Problems, pe)
 	}
 }
 
 // payloadFields explains the payload bytes raw (as on the wire) at offset.
-func (f *AnnotatedFrame) payloadFields(raw []byte, offset int, payloadName string) {
+func (f *AnnotatedFrame) payloadFields(raw []byte, offset int) {
 	if len(raw) == 0 {
 		return
 	}
 	h := f.Header
-	maskedNote := func(lo, hi int) string {
-		if !h.Masked {
-			return ""
+	field := func(name string, at, n int, value string, unmaskedKey string, args ...string) {
+		fl := Field{Name: name, Offset: offset + at, Length: n, Bits: 0xFF, Value: value}
+		switch {
+		case h.Masked && unmaskedKey == "close.code-not-allowed":
+			fl.note("close.code-not-allowed-masked", hexBytes(raw[at:at+n]))
+		case h.Masked:
+			fl.note("payload.masked", hexBytes(raw[at:at+n]))
+		case unmaskedKey != "":
+			fl.note(unmaskedKey, args...)
 		}
-		return "on the wire (masked): " + hexBytes(raw[lo:hi])
+		f.Fields = append(f.Fields, fl)
 	}
 	if h.Opcode == OpClose && len(raw) >= 2 {
 		code := CloseCode(binary.BigEndian.Uint16(f.Payload))
-		note := maskedNote(0, 2)
+		key := ""
 		if !code.ValidOnWire() {
-			note = join(note, "not allowed in a close frame")
+			key = "close.code-not-allowed"
 		}
-		f.Fields = append(f.Fields, Field{Name: "close.status_code", Offset: offset, Length: 2, Bits: 0xFF, Value: code.String(), Note: note})
+		field("close.status_code", 0, 2, code.String(), key)
 		if len(raw) > 2 {
-			f.Fields = append(f.Fields, Field{Name: "close.reason", Offset: offset + 2, Length: len(raw) - 2, Bits: 0xFF,
-				Value: quoteText(f.Payload[2:]), Note: maskedNote(2, len(raw))})
+			field("close.reason", 2, len(raw)-2, quoteText(f.Payload[2:]), "")
 		}
 		return
 	}
-	value := hexBytes(f.Payload)
-	note := maskedNote(0, len(raw))
 	if f.IsText {
-		value = quoteText(f.Payload)
-		if !h.Masked {
-			note = "UTF-8: " + hexBytes(f.Payload)
-		}
+		field(payloadField(h), 0, len(raw), quoteText(f.Payload), "payload.utf8", hexBytes(f.Payload))
+		return
 	}
-	f.Fields = append(f.Fields, Field{Name: payloadName, Offset: offset, Length: len(raw), Bits: 0xFF, Value: value, Note: note})
-}
-
-func join(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "; " + b
+	field(payloadField(h), 0, len(raw), hexBytes(f.Payload), "")
 }
 
 // hexBytes spells out b as "48 65 6c", the first displayLimit bytes only.

@@ -209,7 +209,7 @@ func TestAnnotateTruncated(t *testing.T) {
 			"framing: frame at offset 0 declares 5 payload bytes; only 3 present"},
 		{"second frame cut in its header", "81 00 82", 1,
 			[]string{"fin", "rsv1", "rsv2", "rsv3", "opcode"},
-			"framing: frame at offset 2 needs a 2-byte header; only 1 bytes present"},
+			"framing: frame at offset 2 needs a 2-byte header; only 1 byte present"},
 		{"extended length cut short", "82 7e 01", 0,
 			[]string{"fin", "rsv1", "rsv2", "rsv3", "opcode", "mask", "payload_length", "payload_length_ext_16"},
 			"framing: frame at offset 0 needs a 4-byte header; only 3 bytes present"},
@@ -327,7 +327,7 @@ func FuzzParseHeader(f *testing.F) {
 			t.Fatalf("ReadHeader = %+v, %v; want %+v", rh, err, h)
 		}
 		for _, r := range []Role{RoleServer, RoleClient} {
-			for _, e := range h.Check(r) {
+			for _, e := range h.Check(r, nil) {
 				if e.Code != CloseProtocolError || e.Field == "" {
 					t.Fatalf("Check: %+v", e)
 				}

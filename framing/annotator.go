@@ -4,10 +4,10 @@ import "fmt"
 
 // An Annotator explains a capture one frame at a time, for captures too long
 // to hold explained all at once: the memory it needs is that of one frame,
-// whatever the number of frames. It carries from each frame to the next what
-// the rules that span frames need (the fragmented message under way, §5.4,
-// and its UTF-8 so far, §8.1), so its frames are exactly those of
-// [Annotate](b), which is built on it.
+// whatever the number of frames. It carries a [MessageState] from each frame
+// to the next (the fragmented message under way, §5.4, and its UTF-8 so far,
+// §8.1), so its frames are exactly those of [Annotate](b), which is built on
+// it.
 //
 //	a := framing.NewAnnotator(b)
 //	for a.Next() {
@@ -16,18 +16,19 @@ import "fmt"
 //	}
 //	rest, partial, err := a.Rest(), a.Partial(), a.Err()
 type Annotator struct {
-	b       []byte
-	off     int
-	msg     messageState
-	frame   AnnotatedFrame
-	partial *AnnotatedFrame
-	first   error // the first rule broken by a whole frame
-	cut     error // what the frame the input ends inside lacks
+	b        []byte
+	off      int
+	receiver *Role // nil: each frame's sender is inferred from its mask bit
+	state    *MessageState
+	frame    AnnotatedFrame
+	partial  *AnnotatedFrame
+	first    error // the first rule broken by a whole frame
+	cut      error // what the frame the input ends inside lacks
 }
 
 // NewAnnotator returns an Annotator over b, one or more frames one after the
 // other (a capture of one direction of a connection).
-func NewAnnotator(b []byte) *Annotator { return &Annotator{b: b} }
+func NewAnnotator(b []byte) *Annotator { return &Annotator{b: b, state: new(MessageState)} }
 
 // Next explains the next whole frame, which Frame then returns. It returns
 // false when no whole frame is left: the input is used up, or it ends inside
@@ -36,7 +37,7 @@ func (a *Annotator) Next() bool {
 	if a.off >= len(a.b) || a.partial != nil {
 		return false
 	}
-	f, missing := annotateFrame(a.b, a.off, &a.msg)
+	f, missing := annotateFrame(a.b, a.off, a.receiver, a.state)
 	if missing != "" {
 		f.Length = len(a.b) - a.off
 		a.partial = &f

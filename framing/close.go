@@ -95,35 +95,38 @@ func (c CloseCode) ValidOnWire() bool {
 	return false
 }
 
-// ParseClosePayload splits the payload of a close frame (RFC 6455 §5.5.1):
+// ParseClosePayload splits the payload of a close frame (RFC 6455 §5.5.1)
+// into its status code and reason.
 //
-//	"If there is a body, the first two bytes of the body MUST be a 2-byte
-//	unsigned integer (in network byte order) representing a status code
-//	with value /code/ defined in Section 7.4. Following the 2-byte integer,
-//	the body MAY contain UTF-8-encoded data with value /reason/."
-//
-// An empty payload gives [CloseNoStatus] and no error. A 1-byte payload, or
-// a code that is not [CloseCode.ValidOnWire], is a *ProtocolError with code
-// 1002; a reason that is not valid UTF-8 is a *ProtocolError with code 1007
-// (§8.1). The code and reason are returned even when err is not nil, so they
-// can be shown.
+// An empty payload gives [CloseNoStatus] and no error. A 1-byte payload
+// ([RuleCloseOneByte]) or a code that is not [CloseCode.ValidOnWire]
+// ([RuleCloseCodeNotAllowed]) is a *ProtocolError with code 1002; a reason
+// that is not valid UTF-8 ([RuleCloseReasonUTF8]) is a *ProtocolError with
+// code 1007 (§8.1). The code and reason are returned even when err is not
+// nil, so they can be shown.
 func ParseClosePayload(p []byte) (code CloseCode, reason string, err error) {
-	switch len(p) {
-	case 0:
+	if len(p) == 0 {
 		return CloseNoStatus, "", nil
-	case 1:
-		return CloseNoStatus, "", &ProtocolError{Code: CloseProtocolError, Field: "payload",
-			Reason: "close payload is 1 byte; it must be empty or hold a 2-byte status code"}
+	}
+	// §5.5.1: "If there is a body, the first two bytes of the body MUST be a
+	// 2-byte unsigned integer (in network byte order) representing a status
+	// code with value /code/ defined in Section 7.4."
+	if len(p) == 1 {
+		return CloseNoStatus, "", violation(RuleCloseOneByte, "payload")
 	}
 	code = CloseCode(binary.BigEndian.Uint16(p))
 	reason = string(p[2:])
+	// §7.4.1: 1005, 1006 and 1015 "MUST NOT be set as a status code in a
+	// Close control frame by an endpoint"; the other codes outside
+	// ValidOnWire are reserved or unassigned (§7.4.2).
 	if !code.ValidOnWire() {
-		return code, reason, &ProtocolError{Code: CloseProtocolError, Field: "close.status_code",
-			Reason: fmt.Sprintf("close status code %s must not be sent in a close frame", code)}
+		return code, reason, violation(RuleCloseCodeNotAllowed, "close.status_code", code.String())
 	}
+	// §5.5.1: "Following the 2-byte integer, the body MAY contain UTF-8-encoded
+	// data with value /reason/"; §8.1: an endpoint that finds a byte stream is
+	// not valid UTF-8 "MUST _Fail the WebSocket Connection_".
 	if !utf8.ValidString(reason) {
-		return code, reason, &ProtocolError{Code: CloseInvalidPayload, Field: "close.reason",
-			Reason: "close reason is not valid UTF-8"}
+		return code, reason, violation(RuleCloseReasonUTF8, "close.reason")
 	}
 	return code, reason, nil
 }

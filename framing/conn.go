@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -141,10 +142,9 @@ type Conn struct {
 	rsem     chan struct{}
 	readDone chan struct{} // closed when the read side has ended; readErr says how
 	readErr  error
-	msgOp    Opcode // opcode of the message being received; 0 if none
-	msg      []byte // dst of AppendMessage, with the message so far after msgStart
-	msgStart int    // len(dst): where the message begins in msg
-	utf8     UTF8Validator
+	state    MessageState // §5.4 and §8.1 across frames: the message being received
+	msg      []byte       // dst of AppendMessage, with the message so far after msgStart
+	msgStart int          // len(dst): where the message begins in msg
 	ctrl     [MaxControlPayload]byte
 	tr       readTrace
 
@@ -294,56 +294,38 @@ func (c *Conn) readFrame() (Opcode, []byte, error) {
 		return 0, nil, err
 	}
 
-	// Parse, then check, then act: the first rule broken fails the connection
-	// (1002). One rule waits: a 64-bit length with its most significant bit
-	// set (§5.2 "MUST be 0") is also a length over any limit, and 1009 names
-	// its real danger, so it is left to the limit check below.
-	for _, e := range h.Check(c.role) {
-		if h.PayloadLength>>63 == 0 || h.Opcode.IsControl() || e.Field != "payload_length_ext_64" {
-			return c.failFrame(e.Code, e.Reason)
-		}
+	// Parse, then check, then act: the first rule broken fails the
+	// connection, with the rule's close code.
+	if errs := h.Check(c.role, &c.state); len(errs) > 0 {
+		return c.failFrame(errs[0])
 	}
 	// Limits before allocation: a declared length is checked before a byte
 	// of the payload is read or any memory is set aside for it.
 	if got := uint64(len(c.msg) - c.msgStart); !h.Opcode.IsControl() && h.PayloadLength > uint64(c.max)-got {
-		return c.failFrame(CloseMessageTooBig, fmt.Sprintf(
-			"message of at least %d bytes is over the limit of %d bytes",
-			satAdd(got, h.PayloadLength), c.max))
+		return c.failFrame(violation(RuleMessageTooBig, lengthField(h),
+			strconv.FormatUint(satAdd(got, h.PayloadLength), 10), strconv.FormatInt(c.max, 10)))
 	}
 
+	c.state.StartFrame(h)
 	if h.Opcode.IsControl() {
 		return c.readControl(h)
 	}
-
-	// §5.4: a fragmented message is one frame with FIN clear and a data
-	// opcode, then zero or more continuation frames, the last with FIN set;
-	// "The fragments of one message MUST NOT be interleaved between the
-	// fragments of another message".
-	switch {
-	case h.Opcode == OpContinuation && c.msgOp == 0:
-		return c.failFrame(CloseProtocolError, "continuation frame without a fragmented message to continue")
-	case h.Opcode != OpContinuation && c.msgOp != 0:
-		return c.failFrame(CloseProtocolError, fmt.Sprintf(
-			"%s frame while a fragmented %s message is unfinished; expected a continuation frame", h.Opcode, c.msgOp))
-	case h.Opcode != OpContinuation:
-		c.msgOp = h.Opcode
+	if h.Opcode != OpContinuation { // a new message (Check made sure none was under way)
 		c.msg = c.msg[:c.msgStart]
-		c.utf8.Reset()
 	}
-
 	if err := c.readPayload(h); err != nil {
 		return 0, nil, err
 	}
-	if !h.Fin {
-		c.traceReadDone(nil)
-		return 0, nil, nil
-	}
-	if c.msgOp == OpText && !c.utf8.Complete() {
-		return c.failFrame(CloseInvalidPayload, "text message ends inside a UTF-8 sequence")
+	op, _ := c.state.Message()
+	if err := c.state.EndFrame(); err != nil {
+		return c.failFrame(err)
 	}
 	c.traceReadDone(nil)
-	op, p := c.msgOp, c.msg
-	c.msgOp, c.msg = 0, nil // the caller's now: drop our reference
+	if !h.Fin {
+		return 0, nil, nil
+	}
+	p := c.msg
+	c.msg = nil // the caller's now: drop our reference
 	return op, p, nil
 }
 
@@ -370,7 +352,7 @@ func (c *Conn) readHeader() (Header, error) {
 }
 
 // readPayload appends the payload of data frame h to c.msg, unmasking it
-// and, for text, checking its UTF-8 as it goes, so that a bad byte fails the
+// and passing it to c.state as it goes, so that a bad UTF-8 byte fails the
 // connection without waiting for the rest of a long frame.
 //
 // Limits before allocation (the frame's length was checked against the
@@ -382,7 +364,6 @@ func (c *Conn) readHeader() (Header, error) {
 // frame, nor past the limit.
 func (c *Conn) readPayload(h Header) error {
 	remaining := int(h.PayloadLength) // fits: checked against c.max
-	text := c.msgOp == OpText
 	pos := 0
 	for remaining > 0 {
 		n := min(remaining, readChunk)
@@ -423,8 +404,8 @@ func (c *Conn) readPayload(h Header) error {
 		if h.Masked {
 			pos = Mask(h.MaskingKey, pos, seg)
 		}
-		if text && !c.utf8.Write(seg) {
-			_, _, err := c.failFrame(CloseInvalidPayload, "text message is not valid UTF-8")
+		if perr := c.state.Payload(seg); perr != nil {
+			_, _, err := c.failFrame(perr)
 			return err
 		}
 		remaining -= n
@@ -474,11 +455,7 @@ func (c *Conn) readControl(h Header) (Opcode, []byte, error) {
 	case OpClose:
 		code, reason, err := ParseClosePayload(p)
 		if err != nil {
-			var pe *ProtocolError
-			if errors.As(err, &pe) {
-				return c.failFrame(pe.Code, pe.Reason)
-			}
-			return c.failFrame(CloseProtocolError, err.Error())
+			return c.failFrame(err.(*ProtocolError)) // its only kind of error
 		}
 		c.traceReadDone(nil)
 		// §5.5.1: "If an endpoint receives a Close frame and did not
@@ -497,12 +474,12 @@ func (c *Conn) readControl(h Header) (Opcode, []byte, error) {
 }
 
 // failFrame ends the trace of the current frame with the rule it broke and
-// fails the connection.
-func (c *Conn) failFrame(code CloseCode, reason string) (Opcode, []byte, error) {
+// fails the connection with the rule's close code.
+func (c *Conn) failFrame(e *ProtocolError) (Opcode, []byte, error) {
 	if c.trace != nil {
-		c.traceReadDone(&ProtocolError{Code: code, Reason: reason})
+		c.traceReadDone(e)
 	}
-	return 0, nil, c.fail(code, reason)
+	return 0, nil, c.fail(e.Code, e.Reason)
 }
 
 // fail is "_Fail the WebSocket Connection_" (§7.1.7): the endpoint "MUST

@@ -361,7 +361,7 @@ func TestInvalidUTF8FailsFast(t *testing.T) {
 // ---- failing the connection: every rule, its code --------------------------------
 
 func TestFailCodes(t *testing.T) {
-	big := framing.Header{Fin: true, Opcode: framing.OpBinary, Masked: true, MaskingKey: testKey, PayloadLength: 1 << 63}
+	big := framing.Header{Fin: true, Opcode: framing.OpBinary, Masked: true, MaskingKey: testKey, PayloadLength: 1<<63 - 1}
 	cases := []struct {
 		name string
 		role framing.Role // the role of our Conn
@@ -386,7 +386,11 @@ func TestFailCodes(t *testing.T) {
 		{"message too big", framing.RoleServer, 1024, [][]byte{clientFrame(framing.OpBinary, true, pattern(1025))}, framing.CloseMessageTooBig},
 		{"too big across fragments", framing.RoleServer, 1024, [][]byte{
 			clientFrame(framing.OpBinary, false, pattern(600)), clientFrame(framing.OpContinuation, true, pattern(600))}, framing.CloseMessageTooBig},
-		{"declared length 2^63", framing.RoleServer, 0, [][]byte{big.AppendTo(nil)}, framing.CloseMessageTooBig},
+		{"declared length 2^63-1", framing.RoleServer, 0, [][]byte{big.AppendTo(nil)}, framing.CloseMessageTooBig},
+		// 2^63 itself breaks §5.2 ("the most significant bit MUST be 0"): a
+		// protocol error, as Annotate reports it, before any limit.
+		{"declared length 2^63", framing.RoleServer, 0, [][]byte{
+			framing.Header{Fin: true, Opcode: framing.OpBinary, Masked: true, MaskingKey: testKey, PayloadLength: 1 << 63}.AppendTo(nil)}, framing.CloseProtocolError},
 		// A frame that breaks a rule of §5.2 is a protocol error (1002) even when its
 		// length is also over the limit: 1009 is for messages that are legal but too big.
 		{"reserved opcode with a huge length", framing.RoleServer, 0, [][]byte{
@@ -669,8 +673,8 @@ func TestAppendMessage(t *testing.T) {
 		}
 	})
 
-	t.Run("declared 2^63 costs nothing", func(t *testing.T) {
-		h := framing.Header{Fin: true, Opcode: framing.OpBinary, Masked: true, MaskingKey: testKey, PayloadLength: 1 << 63}
+	t.Run("declared 2^63-1 costs nothing", func(t *testing.T) {
+		h := framing.Header{Fin: true, Opcode: framing.OpBinary, Masked: true, MaskingKey: testKey, PayloadLength: 1<<63 - 1}
 		dst := make([]byte, 10, 20)
 		conn := framing.NewConn(&fakeConn{r: bytes.NewReader(h.AppendTo(nil))}, nil, framing.RoleServer, nil)
 		var before, after runtime.MemStats

@@ -49,7 +49,7 @@ func ExampleParseHeader() {
 	h, n, err := framing.ParseHeader([]byte{0x82, 0x7e, 0x01, 0x00})
 	fmt.Println(h, n, err)
 	fmt.Printf("fin=%v opcode=%v length=%d form=%d bytes\n", h.Fin, h.Opcode, h.PayloadLength, h.LengthBytes)
-	fmt.Println(h.Check(framing.RoleClient), h.Check(framing.RoleServer))
+	fmt.Println(h.Check(framing.RoleClient, nil), h.Check(framing.RoleServer, nil))
 	// Output:
 	// binary fin len=256 4 <nil>
 	// fin=true opcode=binary length=256 form=2 bytes

@@ -2,9 +2,9 @@ package handshake
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -34,12 +34,17 @@ const (
 
 // AnnotateRequest explains every line of a client's opening handshake, for a
 // page that shows each line's role beside the bytes. It never fails: lines it
-// cannot read are marked with Kind "malformed" and a Problem.
+// cannot read are marked with Kind "malformed" and a Problem. Every rule of
+// [ServerRules] the request breaks (but the Origin policy, which is the
+// server's choice) is the Problem of the line it concerns: a repeated
+// header's repeats, a missing header's blank line at the end.
 func AnnotateRequest(raw []byte) []Line { return parseHead(raw, false).lines }
 
 // AnnotateResponse explains every line of a server's opening handshake
-// response, as [AnnotateRequest] does for the request. It cannot check
-// Sec-WebSocket-Accept without the key; see [ExplainAccept] for that.
+// response, as [AnnotateRequest] does for the request, with the rules of
+// [ClientRules]. Without the request, it cannot compare Sec-WebSocket-Accept
+// with the key (it checks that it is the base64 of 20 bytes; see
+// [ExplainAccept] for the rest) nor the subprotocol with those offered.
 func AnnotateResponse(raw []byte) []Line { return parseHead(raw, true).lines }
 
 // head is a request or response head split into lines.
@@ -66,7 +71,6 @@ func parseHead(raw []byte, response bool) *head {
 			h.err = &Error{Status: status, Header: l.Name, Section: "4.1", Reason: l.Problem}
 		}
 	}
-	seen := map[string]int{} // lower-case name → count so far
 	off, complete := 0, false
 	for off < len(raw) {
 		n := bytes.IndexByte(raw[off:], '\n') + 1
@@ -107,12 +111,8 @@ func parseHead(raw []byte, response bool) *head {
 				break
 			}
 			key := strings.ToLower(l.Name)
-			seen[key]++
 			h.fields = append(h.fields, [2]string{l.Name, l.Value})
-			explainField(&l, key, seen[key], response)
-		}
-		if terminated && (n < 2 || raw[off+n-2] != '\r') && l.Problem == "" {
-			l.Problem = "line ends in LF alone; HTTP ends lines with CR LF (most servers accept it)"
+			explainField(&l, key, response)
 		}
 		h.lines = append(h.lines, l)
 		off += n
@@ -126,7 +126,15 @@ func parseHead(raw []byte, response bool) *head {
 			h.lines = append(h.lines, Line{Offset: off, Length: len(raw) - off, Kind: KindData,
 				Note: "bytes after the blank line: the handshake is over, so these are WebSocket frames"})
 		}
-	} else if h.err == nil {
+	}
+	h.judge(response)
+	for i := range h.lines {
+		l := &h.lines[i]
+		if l.Kind != KindData && l.Problem == "" && l.Length > 0 && raw[l.Offset+l.Length-1] == '\n' && (l.Length < 2 || raw[l.Offset+l.Length-2] != '\r') {
+			l.Problem = "line ends in LF alone; HTTP ends lines with CR LF (most servers accept it)"
+		}
+	}
+	if !complete && h.err == nil {
 		what := "request"
 		if response {
 			what = "response"
@@ -154,7 +162,6 @@ func parseFirstLine(l *Line, text string, response bool, fail func(*Line, string
 			l.Note = "101 Switching Protocols: the server accepts; after this head, both sides speak WebSocket frames on this connection (RFC 6455 §4.2.2)."
 		} else {
 			l.Note = "not 101: the server refused the handshake, and this stays an HTTP response; the client must not speak WebSocket (RFC 6455 §4.1)."
-			l.Problem = fmt.Sprintf("status is %d, not 101 Switching Protocols", code)
 		}
 		if len(parts) == 2 {
 			parts = append(parts, "")
@@ -168,16 +175,9 @@ func parseFirstLine(l *Line, text string, response bool, fail func(*Line, string
 		fail(l, "request line %q is not \"METHOD target HTTP/1.1\"", text)
 		return nil
 	}
-	major, minor, ok := http.ParseHTTPVersion(parts[2])
-	if !ok {
+	if _, _, ok := http.ParseHTTPVersion(parts[2]); !ok {
 		fail(l, "%q is not an HTTP version such as HTTP/1.1", parts[2])
 		return nil
-	}
-	switch {
-	case parts[0] != http.MethodGet:
-		l.Problem = fmt.Sprintf("method is %s; the opening handshake must be a GET request", parts[0])
-	case major < 1 || major == 1 && minor < 1: // as Policy.Respond: !r.ProtoAtLeast(1, 1)
-		l.Problem = fmt.Sprintf("request is %s; the opening handshake needs HTTP/1.1 or later", parts[2])
 	}
 	return parts
 }
@@ -189,9 +189,9 @@ func noteEnd(response bool) string {
 	return "blank line: the end of the request head; the client must now wait for the server's answer before sending frames (RFC 6455 §4.1)."
 }
 
-// explainField sets the Kind, Note and Problem of a header line. count is
-// how many times this field has appeared so far, this line included.
-func explainField(l *Line, key string, count int, response bool) {
+// explainField sets the Kind and Note of a header line (its Problem is the
+// rules', see judge).
+func explainField(l *Line, key string, response bool) {
 	l.Kind = key
 	note, known := fieldNotes[key]
 	if response {
@@ -203,51 +203,86 @@ func explainField(l *Line, key string, count int, response bool) {
 		l.Kind = KindHeader
 		note = "an ordinary HTTP header field; the WebSocket handshake ignores it (RFC 6455 §4.2.1, item 10)."
 	}
+	if key == "sec-websocket-key" && !response && CheckKey(l.Value) == nil {
+		note += " This one decodes to 16 bytes, as it must."
+	}
 	l.Note = note
-	once := func(section string) {
-		if count > 1 {
-			l.Problem = fmt.Sprintf("%s appears %d times; it must appear once (RFC 6455 §%s)", l.Name, count, section)
+}
+
+// judge applies the rules of the handshake (the server's to a request, the
+// client's to a response) to the head and puts each problem on the line it
+// concerns: the first line for the request or status line, the first line
+// of a header field (its repeats, for a rule that it appears once), the
+// blank line at the end for a header field that is missing. A line that
+// breaks several rules lists them all.
+func (h *head) judge(response bool) {
+	if len(h.first) != 3 {
+		return // the first line is unreadable: so is the head
+	}
+	header := http.Header{}
+	for _, f := range h.fields {
+		header.Add(f[0], f[1])
+	}
+	var errs []*Error
+	if response {
+		code, _ := strconv.Atoi(h.first[1])
+		resp := &http.Response{Proto: h.first[0], StatusCode: code, Status: strings.TrimSpace(h.first[1] + " " + h.first[2]), Header: header}
+		errs = responseProblems(&responseCheck{resp: resp}, false)
+	} else {
+		errs = (&Policy{AnyOrigin: true}).Problems(headRequest(h.first, header))
+	}
+	rules := map[string]Rule{}
+	for _, r := range append(ServerRules(), ClientRules()...) {
+		rules[r.Name] = r
+	}
+	for _, e := range errs {
+		if l := h.lineFor(rules[e.Rule], response); l != nil {
+			if l.Problem != "" {
+				l.Problem += "; "
+			}
+			l.Problem += e.Reason
 		}
 	}
-	switch key {
-	case "upgrade":
-		if !hasToken(http.Header{"Upgrade": {l.Value}}, "Upgrade", "websocket") {
-			l.Problem = fmt.Sprintf("Upgrade is %q; it must contain the token \"websocket\"", l.Value)
-		}
-	case "connection":
-		if !hasToken(http.Header{"Connection": {l.Value}}, "Connection", "Upgrade") {
-			l.Problem = fmt.Sprintf("Connection is %q; it must contain the token \"Upgrade\"", l.Value)
-		}
-	case "sec-websocket-key":
-		if response {
-			break
-		}
-		once("11.3.1")
-		if err := CheckKey(l.Value); err != nil {
-			l.Problem = err.(*Error).Reason
-		} else if l.Problem == "" {
-			l.Note += " This one decodes to 16 bytes, as it must."
-		}
-	case "sec-websocket-version":
-		if response {
-			break
-		}
-		once("11.3.5")
-		if l.Value != Version && l.Problem == "" {
-			l.Problem = fmt.Sprintf("Sec-WebSocket-Version is %q; RFC 6455 defines only 13", l.Value)
-		}
-	case "sec-websocket-accept":
-		once("11.3.3")
-		if b, err := base64.StdEncoding.DecodeString(l.Value); (err != nil || len(b) != 20) && l.Problem == "" {
-			l.Problem = fmt.Sprintf("Sec-WebSocket-Accept %q is not the base64 of 20 bytes (a SHA-1 hash)", l.Value)
-		}
-	case "sec-websocket-protocol":
-		if response {
-			once("11.3.4")
-			if l.Value == "" && l.Problem == "" {
-				l.Problem = "Sec-WebSocket-Protocol is empty; a server that chooses no subprotocol must leave the header out"
+}
+
+// lineFor returns the line where a problem with rule r goes, or nil.
+func (h *head) lineFor(r Rule, response bool) *Line {
+	if r.Header == "" {
+		return &h.lines[0]
+	}
+	var found *Line
+	for i := range h.lines {
+		l := &h.lines[i]
+		switch {
+		case l.Name != "" && asciiEqualFold(l.Name, r.Header):
+			if !r.once || found != nil {
+				return l
 			}
+			found = l
+		case l.Kind == KindEnd && found == nil:
+			return l
 		}
+	}
+	return nil
+}
+
+// headRequest builds the *http.Request that net/http's server would hand a
+// handler for a head whose first line is first and whose fields are header
+// (Host moved to its own field), leniently: a request target that is not a
+// URL is kept as a path. The version is known to parse.
+func headRequest(first []string, header http.Header) *http.Request {
+	major, minor, _ := http.ParseHTTPVersion(first[2])
+	u, err := url.ParseRequestURI(first[1])
+	if err != nil {
+		u = &url.URL{Path: first[1]}
+	}
+	h := header.Clone()
+	host := h.Get("Host")
+	h.Del("Host")
+	return &http.Request{
+		Method: first[0], URL: u, RequestURI: first[1],
+		Proto: first[2], ProtoMajor: major, ProtoMinor: minor,
+		Header: h, Host: host, Body: http.NoBody,
 	}
 }
 

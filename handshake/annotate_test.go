@@ -82,6 +82,23 @@ func TestAnnotateRequestProblems(t *testing.T) {
 	if !strings.Contains(bare[0].Problem, "LF alone") || !strings.Contains(bare[1].Problem, "LF alone") {
 		t.Errorf("bare LF not flagged: %+v", bare)
 	}
+	// Missing header fields are the blank line's problems, every one of them,
+	// as Policy.Respond would name them one after the other.
+	missing := AnnotateRequest([]byte("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n\r\n"))
+	end := missing[len(missing)-1]
+	for _, want := range []string{"no Upgrade header", "no Sec-WebSocket-Key header", "no Sec-WebSocket-Version header"} {
+		if end.Kind != KindEnd || !strings.Contains(end.Problem, want) {
+			t.Errorf("blank line: %q; want %q in it", end.Problem, want)
+		}
+	}
+	// A token list split over two lines is one list, as for Respond: no
+	// problem on either line.
+	split := AnnotateRequest([]byte(strings.Replace(rfcRequestBytes, "Upgrade: websocket\r\n", "Upgrade: h2c\r\nUpgrade: websocket\r\n", 1)))
+	for _, l := range split {
+		if l.Problem != "" {
+			t.Errorf("line %q: %s", l.Value, l.Problem)
+		}
+	}
 }
 
 const rfcResponseBytes = "HTTP/1.1 101 Switching Protocols\r\n" +
@@ -108,11 +125,24 @@ func TestAnnotateResponse(t *testing.T) {
 		t.Errorf("response Sec-WebSocket-Protocol note is the request's: %q", lines[4].Note)
 	}
 
-	bad := "HTTP/1.1 400 Bad Request\r\nSec-WebSocket-Accept: b37a4f2cc0624f1690f64606cf385945b2bec4ea\r\n" +
-		"Sec-WebSocket-Protocol: \r\n\r\nhandshake: nope\n"
+	// A refusal is an HTTP answer: its status is the one problem (§4.1).
+	refusal := "HTTP/1.1 400 Bad Request\r\nSec-WebSocket-Accept: b37a4f2cc0624f1690f64606cf385945b2bec4ea\r\n\r\nhandshake: nope\n"
+	lines = AnnotateResponse([]byte(refusal))
+	checkCoverage(t, "refusal", []byte(refusal), lines)
+	for i, want := range []string{`answered "HTTP/1.1 400 Bad Request", not 101`, "", "", ""} {
+		if !strings.Contains(lines[i].Problem, want) || (want == "") != (lines[i].Problem == "") {
+			t.Errorf("refusal line %d problem %q, want %q", i, lines[i].Problem, want)
+		}
+	}
+	// A 101 that breaks the client's rules: each problem on its line, a
+	// missing header's on the blank line, a repeat's on the repeat.
+	bad := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket, h2c\r\n" +
+		"Sec-WebSocket-Accept: b37a4f2cc0624f1690f64606cf385945b2bec4ea\r\nSec-WebSocket-Protocol: \r\n" +
+		"Sec-WebSocket-Protocol: chat\r\n\r\n"
 	lines = AnnotateResponse([]byte(bad))
 	checkCoverage(t, "bad response", []byte(bad), lines)
-	for i, want := range []string{"status is 400", "not the base64 of 20 bytes", "is empty", "", ""} {
+	for i, want := range []string{"", `Upgrade is "websocket, h2c"; it must be "websocket"`, "not the base64 of 20 bytes", "is empty",
+		"appears 2 times", "no Connection header"} {
 		if !strings.Contains(lines[i].Problem, want) || (want == "") != (lines[i].Problem == "") {
 			t.Errorf("line %d problem %q, want %q", i, lines[i].Problem, want)
 		}

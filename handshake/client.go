@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -84,89 +85,152 @@ func ReadResponse(br *bufio.Reader, key string, offered []string) (*http.Respons
 // CheckResponse checks the server's handshake response as RFC 6455 §4.1
 // requires ("The client MUST validate the server's response as follows"),
 // for a request that sent key and offered the subprotocols offered and no
-// extensions. The error is an [*Error] with Status 0.
+// extensions, in the order of [ClientRules]. The error is the first rule
+// broken, an [*Error] with Status 0:
 //
-//  1. The status must be 101.
-//  2. "If the response lacks an |Upgrade| header field or the |Upgrade|
-//     header field contains a value that is not an ASCII case-insensitive
-//     match for the value "websocket", the client MUST _Fail the WebSocket
-//     Connection_."
-//  3. "If the response lacks a |Connection| header field or the
-//     |Connection| header field doesn't contain a token that is an ASCII
-//     case-insensitive match for the value "Upgrade", the client MUST _Fail
-//     the WebSocket Connection_."
-//  4. Sec-WebSocket-Accept must be Accept(key), "ignoring any leading and
-//     trailing whitespace"; the error names the mistake if it is a common
-//     one (see [ExplainAccept]).
-//  5. "If the response includes a |Sec-WebSocket-Extensions| header field
-//     and this header field indicates the use of an extension that was not
-//     present in the client's handshake …, the client MUST _Fail the
-//     WebSocket Connection_." This client offers none, so any is an error.
-//  6. "If the response includes a |Sec-WebSocket-Protocol| header field and
-//     this header field indicates the use of a subprotocol that was not
-//     present in the client's handshake …, the client MUST _Fail the
-//     WebSocket Connection_."
+//  1. the status must be 101;
+//  2. Upgrade must be "websocket";
+//  3. Connection must contain the token "Upgrade";
+//  4. Sec-WebSocket-Accept must be Accept(key), once; the error names the
+//     mistake if it is a common one (see [ExplainAccept]);
+//  5. no extension this client did not offer (it offers none);
+//  6. at most one subprotocol, one that was offered, and not "".
 func CheckResponse(resp *http.Response, key string, offered []string) error {
-	fail := func(header, section, format string, args ...any) error {
-		return &Error{Header: header, Section: section, Reason: fmt.Sprintf(format, args...)}
+	if errs := responseProblems(&responseCheck{resp: resp, key: key, offered: offered, known: true}, true); len(errs) > 0 {
+		return errs[0]
 	}
-	h := resp.Header
-	if resp.StatusCode != http.StatusSwitchingProtocols {
+	return nil
+}
+
+// ruleStatus101 is the first of the client's rules: a response that breaks
+// it is no handshake to check further.
+const ruleStatus101 = "status-101"
+
+// clientRules is the client's table (see [Rule]). Each check returns what is
+// wrong, or "" if the response keeps the rule.
+var clientRules = []clientRule{
+	{Rule: Rule{Name: ruleStatus101, Section: "4.1"}, check: func(c *responseCheck) string {
+		// §4.1: "If the status code received from the server is not 101,
+		// the client handles the response per HTTP [RFC2616] procedures."
+		resp := c.resp
+		if resp.StatusCode == http.StatusSwitchingProtocols {
+			return ""
+		}
 		reason := fmt.Sprintf("the server answered %q, not 101 Switching Protocols", strings.TrimSpace(resp.Proto+" "+resp.Status))
-		if v := h.Values("Sec-WebSocket-Version"); resp.StatusCode == http.StatusUpgradeRequired || len(v) > 0 {
+		if v := resp.Header.Values("Sec-WebSocket-Version"); resp.StatusCode == http.StatusUpgradeRequired || len(v) > 0 {
 			reason += fmt.Sprintf(" (it speaks Sec-WebSocket-Version %q)", strings.Join(v, ", "))
 		}
-		return &Error{Section: "4.1", Reason: reason}
-	}
-	if up := headerValue(h, "Upgrade"); !asciiEqualFold(strings.Trim(up, " \t"), "websocket") {
-		if up == "" {
-			return fail("Upgrade", "4.1", "the response has no Upgrade header; it must be \"websocket\"")
+		return reason
+	}},
+	{Rule: Rule{Name: "upgrade", Section: "4.1", Header: "Upgrade"}, check: func(c *responseCheck) string {
+		up := headerValue(c.resp.Header, "Upgrade")
+		// §4.1: "If the response lacks an |Upgrade| header field or the
+		// |Upgrade| header field contains a value that is not an ASCII
+		// case-insensitive match for the value "websocket", the client MUST
+		// _Fail the WebSocket Connection_."
+		switch {
+		case asciiEqualFold(strings.Trim(up, " \t"), "websocket"):
+			return ""
+		case up == "":
+			return "the response has no Upgrade header; it must be \"websocket\""
 		}
-		return fail("Upgrade", "4.1", "Upgrade is %q; it must be \"websocket\"", up)
-	}
-	if !hasToken(h, "Connection", "Upgrade") {
-		if len(h.Values("Connection")) == 0 {
-			return fail("Connection", "4.1", "the response has no Connection header; it must contain the token \"Upgrade\"")
+		return fmt.Sprintf("Upgrade is %q; it must be \"websocket\"", up)
+	}},
+	{Rule: Rule{Name: "connection", Section: "4.1", Header: "Connection"}, check: func(c *responseCheck) string {
+		h := c.resp.Header
+		// §4.1: "If the response lacks a |Connection| header field or the
+		// |Connection| header field doesn't contain a token that is an ASCII
+		// case-insensitive match for the value "Upgrade", the client MUST
+		// _Fail the WebSocket Connection_."
+		switch {
+		case hasToken(h, "Connection", "Upgrade"):
+			return ""
+		case len(h.Values("Connection")) == 0:
+			return "the response has no Connection header; it must contain the token \"Upgrade\""
 		}
-		return fail("Connection", "4.1", "Connection is %q; it must contain the token \"Upgrade\"", headerValue(h, "Connection"))
-	}
-	switch accepts := h.Values("Sec-WebSocket-Accept"); {
-	case len(accepts) == 0:
-		return fail("Sec-WebSocket-Accept", "4.1", "the response has no Sec-WebSocket-Accept header; for key %q it must be %q", key, Accept(key))
-	case len(accepts) > 1:
-		// §11.3.3: "The |Sec-WebSocket-Accept| header MUST NOT appear
+		return fmt.Sprintf("Connection is %q; it must contain the token \"Upgrade\"", headerValue(h, "Connection"))
+	}},
+	{Rule: Rule{Name: "sec-websocket-accept-once", Section: "11.3.3", Header: "Sec-WebSocket-Accept", once: true}, check: func(c *responseCheck) string {
+		// §11.3.3: "The |Sec-WebSocket-Accept| header MUST NOT appear more
+		// than once in an HTTP response."
+		if n := len(c.resp.Header.Values("Sec-WebSocket-Accept")); n > 1 {
+			return fmt.Sprintf("Sec-WebSocket-Accept appears %d times; it must appear once", n)
+		}
+		return ""
+	}},
+	{Rule: Rule{Name: "sec-websocket-accept", Section: "4.1", Header: "Sec-WebSocket-Accept"}, check: checkAcceptHeader},
+	{Rule: Rule{Name: "sec-websocket-extensions", Section: "4.1", Header: "Sec-WebSocket-Extensions"}, check: func(c *responseCheck) string {
+		ext := headerValue(c.resp.Header, "Sec-WebSocket-Extensions")
+		// §4.1: "If the response includes a |Sec-WebSocket-Extensions| header
+		// field and this header field indicates the use of an extension that
+		// was not present in the client's handshake …, the client MUST _Fail
+		// the WebSocket Connection_." This client offers none.
+		if c.known && strings.Trim(ext, " \t,") != "" {
+			return fmt.Sprintf("the server accepted extensions %q, but this client offered none", ext)
+		}
+		return ""
+	}},
+	{Rule: Rule{Name: "sec-websocket-protocol-once", Section: "11.3.4", Header: "Sec-WebSocket-Protocol", once: true}, check: func(c *responseCheck) string {
+		// §11.3.4: "the |Sec-WebSocket-Protocol| header field MUST NOT appear
 		// more than once in an HTTP response."
-		return fail("Sec-WebSocket-Accept", "11.3.3", "Sec-WebSocket-Accept appears %d times; it must appear once", len(accepts))
-	default:
-		if why := ExplainAccept(key, accepts[0]); why != "" {
-			return fail("Sec-WebSocket-Accept", "4.1", "%s", why)
+		if n := len(c.resp.Header.Values("Sec-WebSocket-Protocol")); n > 1 {
+			return fmt.Sprintf("Sec-WebSocket-Protocol appears %d times; the server must choose one subprotocol", n)
 		}
-	}
-	if ext := headerValue(h, "Sec-WebSocket-Extensions"); strings.Trim(ext, " \t,") != "" {
-		return fail("Sec-WebSocket-Extensions", "4.1", "the server accepted extensions %q, but this client offered none", ext)
-	}
-	protos := h.Values("Sec-WebSocket-Protocol")
-	switch {
-	case len(protos) == 0:
-		return nil
-	case len(protos) > 1:
-		// §11.3.4: "the |Sec-WebSocket-Protocol| header field MUST NOT
-		// appear more than once in an HTTP response."
-		return fail("Sec-WebSocket-Protocol", "11.3.4", "Sec-WebSocket-Protocol appears %d times; the server must choose one subprotocol", len(protos))
-	}
-	p := strings.Trim(protos[0], " \t")
-	switch {
-	case len(offered) == 0:
-		return fail("Sec-WebSocket-Protocol", "4.1", "the server chose subprotocol %q, but this client offered none", p)
-	case p == "":
-		return fail("Sec-WebSocket-Protocol", "4.2.2", "Sec-WebSocket-Protocol is empty; a server that chooses none must leave the header out")
-	}
-	for _, o := range offered {
-		if o == p {
-			return nil
+		return ""
+	}},
+	{Rule: Rule{Name: "sec-websocket-protocol", Section: "4.1", Header: "Sec-WebSocket-Protocol"}, check: func(c *responseCheck) string {
+		p, ok := firstValue(c.resp.Header, "Sec-WebSocket-Protocol")
+		// §4.1: "If the response includes a |Sec-WebSocket-Protocol| header
+		// field and this header field indicates the use of a subprotocol that
+		// was not present in the client's handshake (the server has indicated
+		// a subprotocol not requested by the client), the client MUST _Fail
+		// the WebSocket Connection_."
+		switch {
+		case !ok || p == "" || !c.known:
+			return "" // nothing chosen; an empty value is the next rule's
+		case len(c.offered) == 0:
+			return fmt.Sprintf("the server chose subprotocol %q, but this client offered none", p)
 		}
+		for _, o := range c.offered {
+			if o == p {
+				return ""
+			}
+		}
+		return fmt.Sprintf("the server chose subprotocol %q, which is not one this client offered (%s)", p, strings.Join(c.offered, ", "))
+	}},
+	{Rule: Rule{Name: "sec-websocket-protocol-empty", Section: "4.2.2", Header: "Sec-WebSocket-Protocol"}, check: func(c *responseCheck) string {
+		// §4.2.2: the empty string "is not a legal value for this field"; a
+		// server that chooses none "MUST NOT send back a
+		// |Sec-WebSocket-Protocol| header field in its response".
+		if p, ok := firstValue(c.resp.Header, "Sec-WebSocket-Protocol"); ok && p == "" {
+			return "Sec-WebSocket-Protocol is empty; a server that chooses none must leave the header out"
+		}
+		return ""
+	}},
+}
+
+// checkAcceptHeader: §4.1: "If the response lacks a |Sec-WebSocket-Accept|
+// header field or the |Sec-WebSocket-Accept| contains a value other than
+// the base64-encoded SHA-1 of the concatenation of the |Sec-WebSocket-Key|
+// (as a string, not base64-decoded) with the string
+// "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" but ignoring any leading and
+// trailing whitespace, the client MUST _Fail the WebSocket Connection_."
+// Without the key (a response judged alone), the value can only be checked
+// to be what an Accept looks like: the base64 of 20 bytes.
+func checkAcceptHeader(c *responseCheck) string {
+	accept, ok := firstValue(c.resp.Header, "Sec-WebSocket-Accept")
+	switch {
+	case !ok && c.known:
+		return fmt.Sprintf("the response has no Sec-WebSocket-Accept header; for key %q it must be %q", c.key, Accept(c.key))
+	case !ok:
+		return "the response has no Sec-WebSocket-Accept header"
+	case c.known:
+		return ExplainAccept(c.key, accept)
 	}
-	return fail("Sec-WebSocket-Protocol", "4.1", "the server chose subprotocol %q, which is not one this client offered (%s)", p, strings.Join(offered, ", "))
+	if b, err := base64.StdEncoding.DecodeString(accept); err != nil || len(b) != 20 {
+		return fmt.Sprintf("Sec-WebSocket-Accept %q is not the base64 of 20 bytes (a SHA-1 hash)", accept)
+	}
+	return ""
 }
 
 // DialOptions configure [Dial]. The zero value (or nil) offers no

@@ -124,20 +124,56 @@ func TestCheckResponse(t *testing.T) {
 		{"subprotocol differs in case", func(r *http.Response) { r.Header.Set("Sec-WebSocket-Protocol", "Chat") }, chat,
 			"Sec-WebSocket-Protocol", "not one this client offered"},
 	}
+	rules := map[string]Rule{}
+	for _, r := range ClientRules() {
+		rules[r.Name] = r
+	}
+	seen := map[string]bool{}
 	for _, tt := range tests {
 		r := good()
 		tt.change(r)
 		err := CheckResponse(r, rfcKey, tt.offered)
+		all := ResponseProblems(r, rfcKey, tt.offered)
 		if tt.reason == "" {
-			if err != nil {
-				t.Errorf("%s: %v", tt.name, err)
+			if err != nil || all != nil {
+				t.Errorf("%s: %v, %v", tt.name, err, all)
 			}
 			continue
 		}
 		var herr *Error
 		if !errors.As(err, &herr) || herr.Status != 0 || herr.Header != tt.header || !strings.Contains(herr.Reason, tt.reason) {
 			t.Errorf("%s: err = %v (%+v); want header %q, reason containing %q", tt.name, err, herr, tt.header, tt.reason)
+			continue
 		}
+		if rule, ok := rules[herr.Rule]; !ok || rule.Section != herr.Section || rule.Header != herr.Header {
+			t.Errorf("%s: error %+v does not match its rule %+v", tt.name, herr, rule)
+		}
+		seen[herr.Rule] = true
+		if len(all) == 0 || all[0].Reason != herr.Reason {
+			t.Errorf("%s: ResponseProblems()[0] = %v; CheckResponse = %v", tt.name, all, herr)
+		}
+	}
+	for _, r := range ClientRules() {
+		if !seen[r.Name] {
+			t.Errorf("no row fails a response for rule %q", r.Name)
+		}
+	}
+	// Every problem of a bad 101, in the order of the table; a refusal has
+	// only its status.
+	r := good()
+	r.Header.Del("Connection")
+	r.Header.Set("Sec-WebSocket-Accept", "BXhwxM0SZasKmCD9S4BfpPmCnEw=")
+	r.Header.Set("Sec-WebSocket-Protocol", "mqtt")
+	var names []string
+	for _, e := range ResponseProblems(r, rfcKey, chat) {
+		names = append(names, e.Rule)
+	}
+	if got := strings.Join(names, " "); got != "connection sec-websocket-accept sec-websocket-protocol" {
+		t.Errorf("ResponseProblems: %s", got)
+	}
+	r.StatusCode, r.Status = 403, "403 Forbidden"
+	if all := ResponseProblems(r, rfcKey, chat); len(all) != 1 || all[0].Rule != "status-101" {
+		t.Errorf("refusal: %v", all)
 	}
 }
 

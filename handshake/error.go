@@ -18,6 +18,7 @@ type Error struct {
 	Header  string      // the header field that failed ("Sec-WebSocket-Key"), or "" for the request line or status line
 	Reason  string      // what was expected and what was found, lower-case, without the "handshake: " prefix
 	Section string      // the RFC 6455 section of the rule, e.g. "4.2.1"
+	Rule    string      // the Name of the rule broken (see [ServerRules], [ClientRules]); "" for HTTP syntax
 	Extra   http.Header // header fields the refusal must carry, e.g. Sec-WebSocket-Version: 13 with 426
 }
 

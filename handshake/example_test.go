@@ -100,19 +100,22 @@ func ExampleExplainAccept() {
 }
 
 func ExampleAnnotateRequest() {
-	raw := []byte("GET /chat HTTP/1.1\r\nHost: server.example.com\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAA\r\n\r\n")
+	raw := []byte("GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n" +
+		"Sec-WebSocket-Key: AAAAAAAAAAAAAAAA\r\nSec-WebSocket-Version: 13\r\n\r\n")
 	for _, l := range handshake.AnnotateRequest(raw) {
-		fmt.Printf("%2d +%2d %s", l.Offset, l.Length, l.Kind)
+		fmt.Printf("%3d +%2d %s", l.Offset, l.Length, l.Kind)
 		if l.Problem != "" {
 			fmt.Printf(": %s", l.Problem)
 		}
 		fmt.Println()
 	}
 	// Output:
-	//  0 +20 request-line
-	// 20 +26 host
-	// 46 +37 sec-websocket-key: Sec-WebSocket-Key decodes to 12 bytes; it must be 16
-	// 83 + 2 end
+	//   0 +20 request-line
+	//  20 +26 host
+	//  46 +20 upgrade
+	//  66 +37 sec-websocket-key: Sec-WebSocket-Key decodes to 12 bytes; it must be 16
+	// 103 +27 sec-websocket-version
+	// 130 + 2 end: the request has no Connection header; it must contain the token "Upgrade" (proxies drop it unless told to pass it on: it is hop-by-hop)
 }
 
 func ExampleUpgrade() {

@@ -36,6 +36,24 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// The annotation and the server agree (one table): a refusal's reason
+		// is some line's problem; an accepted request's lines have none but
+		// a bare LF.
+		if _, err := (&Policy{AnyOrigin: true}).Respond(hr); err != nil {
+			found := false
+			for _, l := range req.Lines {
+				found = found || strings.Contains(l.Problem, err.(*Error).Reason)
+			}
+			if !found {
+				t.Fatalf("Respond refuses (%v) but no line says so: %+v", err, req.Lines)
+			}
+		} else {
+			for _, l := range req.Lines {
+				if l.Problem != "" && !strings.Contains(l.Problem, "LF alone") {
+					t.Fatalf("Respond accepts, but line %q has problem %q", l.Value, l.Problem)
+				}
+			}
+		}
 		resp, err := (&Policy{Subprotocols: []string{"chat"}}).Respond(hr)
 		if err == nil {
 			// Accepted: then the key is valid and the answer is its Accept.

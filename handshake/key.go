@@ -86,5 +86,5 @@ func decodeKey(key string) ([]byte, *Error) {
 }
 
 func keyError(format string, args ...any) *Error {
-	return &Error{Status: http.StatusBadRequest, Header: "Sec-WebSocket-Key", Section: "4.2.1", Reason: fmt.Sprintf(format, args...)}
+	return &Error{Status: http.StatusBadRequest, Header: "Sec-WebSocket-Key", Section: "4.2.1", Rule: "sec-websocket-key", Reason: fmt.Sprintf(format, args...)}
 }

@@ -65,44 +65,47 @@ func (p *Policy) OriginPolicy() OriginPolicy {
 	return OriginSameHost
 }
 
-// checkOrigin applies the policy, returning a 403 *Error if it refuses.
-func (p *Policy) checkOrigin(r *http.Request) *Error {
+// checkOrigin applies the policy to r's Origin and says why it refuses, or
+// "" if it accepts. §4.2.2, /origin/: "If the server does not wish to
+// accept this connection, it MUST return an appropriate HTTP error code
+// (e.g., 403 Forbidden) and abort the WebSocket handshake".
+func (p *Policy) checkOrigin(r *http.Request) string {
 	mode := p.OriginPolicy()
 	if mode == OriginCustom {
 		if p.CheckOrigin(r) {
-			return nil
+			return ""
 		}
-		return forbidden("Origin %q was refused by the server's origin check", headerValue(r.Header, "Origin"))
+		return fmt.Sprintf("Origin %q was refused by the server's origin check", headerValue(r.Header, "Origin"))
 	}
 	origins := r.Header.Values("Origin")
 	switch {
 	case len(origins) == 0 || mode == OriginAny:
-		return nil
+		return ""
 	case len(origins) > 1:
-		return forbidden("Origin appears %d times; a browser sends exactly one", len(origins))
+		return fmt.Sprintf("Origin appears %d times; a browser sends exactly one", len(origins))
 	}
 	origin := strings.Trim(origins[0], " \t")
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {
 		// "null" (a sandboxed iframe, a file:// page) lands here too.
-		return forbidden("Origin %q names no host, so it cannot be this server's host %q", origin, r.Host)
+		return fmt.Sprintf("Origin %q names no host, so it cannot be this server's host %q", origin, r.Host)
 	}
 	if sameHost(u.Scheme, u.Host, r.Host) {
-		return nil
+		return ""
 	}
 	for _, allowed := range p.Origins {
 		if strings.Contains(allowed, "://") {
 			if asciiEqualFold(strings.TrimSuffix(allowed, "/"), u.Scheme+"://"+u.Host) {
-				return nil
+				return ""
 			}
 		} else if asciiEqualFold(allowed, u.Host) {
-			return nil
+			return ""
 		}
 	}
 	if mode == OriginAllowList {
-		return forbidden("Origin %q is neither this server's host %q nor in its allow-list", origin, r.Host)
+		return fmt.Sprintf("Origin %q is neither this server's host %q nor in its allow-list", origin, r.Host)
 	}
-	return forbidden("Origin %q is another site: its host %q is not this server's host %q", origin, u.Host, r.Host)
+	return fmt.Sprintf("Origin %q is another site: its host %q is not this server's host %q", origin, u.Host, r.Host)
 }
 
 // sameHost reports whether an Origin's host (with its scheme) names the host the
@@ -131,8 +134,4 @@ func withoutDefaultPort(scheme, hostport string) string {
 		return "[" + h + "]"
 	}
 	return h
-}
-
-func forbidden(format string, args ...any) *Error {
-	return &Error{Status: http.StatusForbidden, Header: "Origin", Section: "4.2.2", Reason: fmt.Sprintf(format, args...)}
 }

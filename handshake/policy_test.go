@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -108,6 +109,11 @@ func TestRespondRejections(t *testing.T) {
 			r.Header.Del("Sec-WebSocket-Key")
 		}, nil, 400, "Upgrade", "no Upgrade header", nil},
 	}
+	rules := map[string]Rule{}
+	for _, r := range ServerRules() {
+		rules[r.Name] = r
+	}
+	seen := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := rfcRequest()
@@ -116,6 +122,16 @@ func TestRespondRejections(t *testing.T) {
 			var herr *Error
 			if !errors.As(err, &herr) {
 				t.Fatalf("Respond = %+v, %v; want *Error", resp, err)
+			}
+			// The error is the first of the table's problems, with its rule's
+			// status, section and header.
+			rule, ok := rules[herr.Rule]
+			if !ok || herr.Status != rule.Status || herr.Section != rule.Section || herr.Header != rule.Header {
+				t.Errorf("error %+v does not match its rule %+v", herr, rule)
+			}
+			seen[herr.Rule] = true
+			if all := tt.policy.Problems(r); len(all) == 0 || all[0].Reason != herr.Reason || all[0].Rule != herr.Rule {
+				t.Errorf("Problems()[0] = %+v; Respond = %+v", all, herr)
 			}
 			if resp != nil {
 				t.Errorf("Respond returned a response with the error: %+v", resp)
@@ -130,6 +146,64 @@ func TestRespondRejections(t *testing.T) {
 				t.Errorf("Extra = %v, want %v", herr.Extra, tt.extra)
 			}
 		})
+	}
+	for _, r := range ServerRules() {
+		if !seen[r.Name] {
+			t.Errorf("no row refuses a request for rule %q", r.Name)
+		}
+	}
+}
+
+// TestProblems: a request that breaks several rules has them all listed,
+// in the order of the table, and a good one none.
+func TestProblems(t *testing.T) {
+	if errs := rfcPolicy.Problems(rfcRequest()); errs != nil {
+		t.Errorf("the RFC's request: %v", errs)
+	}
+	r := rfcRequest()
+	r.Method = http.MethodPost
+	r.Header.Del("Connection")
+	r.Header.Add("Sec-WebSocket-Key", "x3JJHMbDL1EzLkh9GBhXDw==")
+	r.Header.Set("Sec-WebSocket-Version", "8")
+	r.Header.Set("Origin", "https://evil.example")
+	var names []string
+	for _, e := range rfcPolicy.Problems(r) {
+		names = append(names, e.Rule)
+	}
+	want := "method connection sec-websocket-key-once sec-websocket-version-13 origin"
+	if strings.Join(names, " ") != want {
+		t.Errorf("Problems: %v; want %s", names, want)
+	}
+}
+
+// TestRuleTables: every rule has a unique name, a section and the status of
+// its side; the order of the server's table is the order Respond documents.
+func TestRuleTables(t *testing.T) {
+	names := map[string]bool{}
+	for _, side := range []struct {
+		rules    []Rule
+		statuses []int
+	}{
+		{ServerRules(), []int{400, 403, 405, 426}},
+		{ClientRules(), []int{0}},
+	} {
+		seen := map[string]bool{}
+		for _, r := range side.rules {
+			if r.Name == "" || seen[r.Name] || r.Section == "" || !slices.Contains(side.statuses, r.Status) {
+				t.Errorf("rule %+v", r)
+			}
+			seen[r.Name] = true
+			names[r.Name] = true
+		}
+	}
+	var order []string
+	for _, r := range ServerRules() {
+		order = append(order, r.Name)
+	}
+	want := "method http-version host upgrade connection sec-websocket-key-once sec-websocket-key " +
+		"sec-websocket-version-once sec-websocket-version sec-websocket-version-13 origin"
+	if strings.Join(order, " ") != want {
+		t.Errorf("server rules in order %v; want %s", order, want)
 	}
 }
 

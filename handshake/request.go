@@ -95,23 +95,15 @@ func ParseRequest(raw []byte) (*Request, error) {
 // have built it (Host moved from Header to the Host field), so that
 // [Policy.Respond] can judge a request given as bytes.
 func (r *Request) HTTPRequest() (*http.Request, error) {
-	major, minor, ok := http.ParseHTTPVersion(r.Proto)
-	if !ok {
+	if _, _, ok := http.ParseHTTPVersion(r.Proto); !ok {
 		return nil, fmt.Errorf("handshake: %q is not an HTTP version such as HTTP/1.1", r.Proto)
 	}
-	u, err := url.ParseRequestURI(r.Target)
-	if err != nil {
+	if _, err := url.ParseRequestURI(r.Target); err != nil {
 		return nil, fmt.Errorf("handshake: request target %q is not a path or absolute URL", r.Target)
 	}
-	h := r.Header.Clone()
-	if h == nil {
-		h = http.Header{}
+	header := r.Header
+	if header == nil {
+		header = http.Header{}
 	}
-	host := h.Get("Host")
-	h.Del("Host")
-	return &http.Request{
-		Method: r.Method, URL: u, RequestURI: r.Target,
-		Proto: r.Proto, ProtoMajor: major, ProtoMinor: minor,
-		Header: h, Host: host, Body: http.NoBody,
-	}, nil
+	return headRequest([]string{r.Method, r.Target, r.Proto}, header), nil
 }

@@ -101,6 +101,13 @@ func (l *Lab) RunScript(s *Session, name string) {
 	}
 	label := "bad:" + name
 	s.Publish(&Event{Conn: label, Kind: "note", Note: "scripted client: " + sc.About, NoteKey: "badabout." + name})
+	l.play(s, label, sc)
+}
+
+// play runs sc against the lab server on an in-memory connection, its
+// transcript published to s as conn label, and returns when the server has
+// closed the connection (bounded: 5 s).
+func (l *Lab) play(s *Session, label string, sc Script) {
 	client, server := net.Pipe()
 	deadline := time.Now().Add(5 * time.Second)
 	client.SetDeadline(deadline)

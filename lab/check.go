@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/learnws/learnws/handshake"
@@ -69,7 +68,9 @@ func Check(in CheckRequest) *CheckJSON {
 		return out
 	}
 	hreq, herr := req.HTTPRequest()
-	if herr == nil {
+	if herr != nil {
+		hreq = nil
+	} else {
 		if _, err := (&handshake.Policy{AnyOrigin: true}).Respond(hreq); err != nil {
 			add("request", "bad", "check.request_refused", "A server following RFC 6455 would refuse this request: "+err.Error(), err.Error())
 		} else {
@@ -91,62 +92,89 @@ func Check(in CheckRequest) *CheckJSON {
 		add("response", "warn", "check.no_response", "Paste the response too, to check the Accept value and the subprotocol.")
 	}
 
-	// Accept.
+	// Accept and subprotocol: the client's rules (handshake.ClientRules), with
+	// this request's key and offer.
+	broken := map[string]*handshake.Error{}
+	if resp != nil && resp.StatusCode == http.StatusSwitchingProtocols {
+		for _, e := range handshake.ResponseProblems(resp, key, offered) {
+			broken[e.Rule] = e
+		}
+	}
+	firstBroken := func(rules ...string) *handshake.Error {
+		for _, r := range rules {
+			if e := broken[r]; e != nil {
+				return e
+			}
+		}
+		return nil
+	}
 	if resp != nil {
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			add("response", "warn", "check.not_101", "The server did not switch protocols: status "+resp.Status+".", resp.Status)
 		}
-		seen := resp.Header.Get("Sec-WebSocket-Accept")
+		seen := strings.Trim(resp.Header.Get("Sec-WebSocket-Accept"), " \t")
+		e := firstBroken("sec-websocket-accept-once", "sec-websocket-accept")
 		switch {
 		case resp.StatusCode != http.StatusSwitchingProtocols:
 		case key == "":
 			add("accept", "bad", "check.no_key", "The request has no Sec-WebSocket-Key, so no Accept can be right.")
+		case e == nil:
+			add("accept", "ok", "check.accept_ok", "Sec-WebSocket-Accept matches the key: base64(SHA-1(key + GUID)) = "+handshake.Accept(key)+".", handshake.Accept(key))
 		case len(resp.Header.Values("Sec-WebSocket-Accept")) == 0:
 			add("accept", "bad", "check.no_accept", "The response has no Sec-WebSocket-Accept: a browser fails the connection.")
 		default:
-			if why := handshake.ExplainAccept(key, seen); why == "" {
-				add("accept", "ok", "check.accept_ok", "Sec-WebSocket-Accept matches the key: base64(SHA-1(key + GUID)) = "+handshake.Accept(key)+".", handshake.Accept(key))
-			} else {
-				mistake := ""
-				for _, m := range handshake.CommonMistakes(key) {
-					if m.Accept == strings.Trim(seen, " \t") {
-						mistake = m.Name
-					}
+			mistake := ""
+			for _, m := range handshake.CommonMistakes(key) {
+				if m.Accept == seen {
+					mistake = m.Name
 				}
-				add("accept", "bad", "check.accept_bad", why, seen, handshake.Accept(key), mistake)
 			}
+			add("accept", "bad", "check.accept_bad", e.Reason, seen, handshake.Accept(key), mistake)
 		}
 	}
 
 	// Subprotocol.
 	if resp != nil && resp.StatusCode == http.StatusSwitchingProtocols {
 		answer := resp.Header.Values("Sec-WebSocket-Protocol")
-		chosen := splitList(answer)
+		chosen := strings.Trim(strings.Join(answer, ", "), " \t")
+		e := firstBroken("sec-websocket-protocol-once", "sec-websocket-protocol", "sec-websocket-protocol-empty")
 		switch {
-		case len(answer) == 0 && len(offered) == 0:
+		case e == nil && len(answer) == 0 && len(offered) == 0:
 			add("subprotocol", "ok", "check.proto_none", "No subprotocol offered, none answered: correct.")
-		case len(answer) == 0:
+		case e == nil && len(answer) == 0:
 			add("subprotocol", "warn", "check.proto_declined", "The client offered "+strings.Join(offered, ", ")+" and the server chose none: legal (the client may then give up).", strings.Join(offered, ", "))
+		case e == nil:
+			add("subprotocol", "ok", "check.proto_ok", "The server chose "+chosen+", one of those offered: correct.", chosen)
 		case len(offered) == 0:
-			add("subprotocol", "bad", "check.proto_unoffered", "The server answered a subprotocol although none was offered: the client MUST fail the connection (§4.1).", strings.Join(answer, ", "))
-		case len(chosen) != 1:
-			add("subprotocol", "bad", "check.proto_many", "The server answered several subprotocols ("+strings.Join(answer, ", ")+"); it must choose exactly one.", strings.Join(answer, ", "))
-		case !contains(offered, chosen[0]):
-			add("subprotocol", "bad", "check.proto_foreign", "The server chose "+chosen[0]+", which the client did not offer ("+strings.Join(offered, ", ")+"): the client MUST fail the connection.", chosen[0], strings.Join(offered, ", "))
+			add("subprotocol", "bad", "check.proto_unoffered", "The server answered a subprotocol although none was offered: the client MUST fail the connection (§4.1).", chosen)
+		case e.Rule == "sec-websocket-protocol-once" || strings.Contains(chosen, ","):
+			add("subprotocol", "bad", "check.proto_many", "The server answered several subprotocols ("+chosen+"); it must choose exactly one.", chosen)
 		default:
-			add("subprotocol", "ok", "check.proto_ok", "The server chose "+chosen[0]+", one of those offered: correct.", chosen[0])
+			if chosen == "" {
+				chosen = `""` // the empty value: not a subprotocol at all
+			}
+			add("subprotocol", "bad", "check.proto_foreign", "The server chose "+chosen+", which the client did not offer ("+strings.Join(offered, ", ")+"): the client MUST fail the connection.", chosen, strings.Join(offered, ", "))
 		}
 	}
 
-	// Origin and cross-site WebSocket hijacking.
+	// Origin and cross-site WebSocket hijacking: is the Origin the server's
+	// own site, by the server's own rule (the same-host default of
+	// handshake.Policy, default ports included)?
 	origin := req.Header.Get("Origin")
 	host := req.Header.Get("Host")
 	cookie := req.Header.Get("Cookie") != "" || req.Header.Get("Authorization") != ""
 	accepted := resp != nil && resp.StatusCode == http.StatusSwitchingProtocols
+	crossSite := false
+	if hreq != nil {
+		for _, e := range (&handshake.Policy{}).Problems(hreq) {
+			crossSite = crossSite || e.Rule == "origin"
+		}
+	}
 	switch {
 	case origin == "":
 		add("origin", "warn", "check.origin_none", "No Origin header: a non-browser client sent this. Browsers always send Origin, so a server can only rely on it against other web pages.")
-	case sameHost(origin, host):
+	case hreq == nil:
+	case !crossSite:
 		if accepted {
 			add("origin", "ok", "check.origin_same", "Origin "+origin+" is the server's own site. To test for cross-site WebSocket hijacking, replay this request with Origin: https://attacker.example and see whether the server still answers 101.", origin)
 		}
@@ -172,23 +200,6 @@ func splitList(vals []string) []string {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sameHost(origin, host string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	return strings.EqualFold(u.Host, host)
 }
 
 // ServeCheck is the handshake checker (POST /api/lab/check-handshake).

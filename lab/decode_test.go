@@ -138,3 +138,56 @@ func FuzzDecodePasted(f *testing.F) {
 		}
 	})
 }
+
+// The checker judges Origin by the server's own rule (handshake.Policy's
+// same-host default), default ports included: Host example.com:443 and
+// Origin https://example.com are the same site, so a server that accepts
+// them is not open to cross-site WebSocket hijacking.
+func TestCheckOriginDefaultPort(t *testing.T) {
+	res := "HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\n"
+	for _, c := range []struct{ host, origin, key string }{
+		{"example.com:443", "https://example.com", "check.origin_same"},
+		{"example.com", "https://example.com:443", "check.origin_same"},
+		{"example.com:80", "http://example.com", "check.origin_same"},
+		{"example.com:443", "http://example.com", "check.origin_cswsh"}, // 443 is not http's default
+		{"example.com:8443", "https://example.com", "check.origin_cswsh"},
+		{"example.com", "null", "check.origin_cswsh"},
+	} {
+		req := "GET /ws HTTP/1.1\nHost: " + c.host + "\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\nOrigin: " + c.origin + "\nCookie: session=1\n"
+		f := finding(Check(CheckRequest{Request: req, Response: res}), "origin")
+		if f == nil || f.Key != c.key {
+			t.Errorf("Host %s, Origin %s: %+v; want %s", c.host, c.origin, f, c.key)
+		}
+	}
+}
+
+// The checker's subprotocol findings follow the client's rules
+// (handshake.ClientRules) for the offer the request made.
+func TestCheckSubprotocol(t *testing.T) {
+	for _, c := range []struct{ offer, answer, key string }{
+		{"", "", "check.proto_none"},
+		{"chat, superchat", "", "check.proto_declined"},
+		{"chat, superchat", "Sec-WebSocket-Protocol: superchat\n", "check.proto_ok"},
+		{"", "Sec-WebSocket-Protocol: chat\n", "check.proto_unoffered"},
+		{"chat, superchat", "Sec-WebSocket-Protocol: chat, superchat\n", "check.proto_many"},
+		{"chat, superchat", "Sec-WebSocket-Protocol: chat\nSec-WebSocket-Protocol: superchat\n", "check.proto_many"},
+		{"chat, superchat", "Sec-WebSocket-Protocol: mqtt\n", "check.proto_foreign"},
+		{"chat", "Sec-WebSocket-Protocol: Chat\n", "check.proto_foreign"}, // subprotocols are compared exactly
+	} {
+		req := "GET /chat HTTP/1.1\nHost: server.example.com\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n"
+		if c.offer != "" {
+			req += "Sec-WebSocket-Protocol: " + c.offer + "\n"
+		}
+		res := "HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\n" + c.answer
+		f := finding(Check(CheckRequest{Request: req, Response: res}), "subprotocol")
+		if f == nil || f.Key != c.key {
+			t.Errorf("offer %q, answer %q: %+v; want %s", c.offer, c.answer, f, c.key)
+		}
+	}
+	// Two Accept lines: the client must fail the connection (§11.3.3).
+	res := "HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\n"
+	req := "GET /chat HTTP/1.1\nHost: s\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n"
+	if f := finding(Check(CheckRequest{Request: req, Response: res}), "accept"); f == nil || f.Key != "check.accept_bad" || !strings.Contains(f.Text, "appears 2 times") {
+		t.Errorf("two Accepts: %+v", f)
+	}
+}

@@ -100,10 +100,16 @@ type FrameJSON struct {
 	StreamOffset int64 `json:"stream_offset,omitempty"`
 }
 
-// Problem is a broken rule and the close code a receiver answers it with.
+// Problem is a broken rule and the close code a receiver answers it with:
+// framing.ProtocolError. Rule is the rule's stable name (translate by it,
+// filling in Args), Section its section of RFC 6455.
 type Problem struct {
-	Code   int    `json:"code"`
-	Reason string `json:"reason"`
+	Code    int      `json:"code"`
+	Reason  string   `json:"reason"`
+	Rule    string   `json:"rule"`
+	Section string   `json:"section"`
+	Field   string   `json:"field,omitempty"`
+	Args    []string `json:"args,omitempty"`
 }
 
 // BytesJSON is bytes that are not (yet) a frame, with what is wrong.
@@ -122,7 +128,8 @@ func frameJSON(f *framing.AnnotatedFrame, raw []byte, complete bool) *FrameJSON 
 		LengthBytes: f.Header.LengthBytes,
 	}
 	for _, p := range f.Problems {
-		j.Problems = append(j.Problems, Problem{Code: int(p.Code), Reason: p.Reason})
+		j.Problems = append(j.Problems, Problem{Code: int(p.Code), Reason: p.Reason,
+			Rule: p.Rule.String(), Section: p.Rule.Section(), Field: p.Field, Args: p.Args})
 	}
 	return j
 }
@@ -230,96 +237,27 @@ func Decode(b []byte) *DecodeJSON {
 	return d
 }
 
-// msgContext carries what a frame's meaning depends on across frames of one
-// direction: whether a fragmented message is under way (a continuation is
-// legal, and text if the message is), and the bytes of a UTF-8 sequence cut
-// by the previous fragment. framing.Annotate judges a run of frames; the lab
-// annotates one frame at a time, so it puts a zero-length (or tail-carrying)
-// first fragment in front, which stands for the message so far.
-type msgContext struct {
-	op   framing.Opcode // opcode of the message under way; 0 = none
-	tail []byte         // unfinished UTF-8 sequence at the end of the text so far
-}
-
-func (m *msgContext) annotate(raw []byte) (*FrameJSON, *BytesJSON) {
-	var prefix []byte
-	if m.op != 0 {
-		prefix = framing.AppendFrame(nil, framing.Header{Opcode: m.op}, m.tail)
+// annotate explains raw, one frame (or the start of one) that crossed the
+// tap in direction dir, at the point of the conversation that state holds,
+// and advances state past it. state is the lab's copy of the connection's
+// own framing.MessageState (one per direction), and the receiver is the
+// role that reads dir, so each frame gets exactly the verdict the server's
+// framing.Conn gives it.
+func annotate(raw []byte, dir string, state *framing.MessageState) (*FrameJSON, *BytesJSON) {
+	receiver := framing.RoleServer // "in": the browser's frames, read by our server
+	if dir == "out" {
+		receiver = framing.RoleClient
 	}
-	b := append(prefix, raw...)
-	a := framing.Annotate(b)
-	var f *framing.AnnotatedFrame
-	complete := true
+	a := framing.AnnotateNext(raw, receiver, state)
 	switch {
-	case len(prefix) > 0 && len(a.Frames) > 1:
-		f = &a.Frames[1]
-	case len(prefix) == 0 && len(a.Frames) > 0:
-		f = &a.Frames[0]
-	case a.Partial != nil && a.Partial.Offset == len(prefix):
-		f, complete = a.Partial, false
-	default:
-		bj := &BytesJSON{Hex: hex.EncodeToString(raw)}
-		if a.Err != nil {
-			bj.Error = a.Err.Error()
-		}
-		return nil, bj
+	case len(a.Frames) > 0:
+		return frameJSON(&a.Frames[0], raw, true), nil
+	case a.Partial != nil:
+		return frameJSON(a.Partial, raw, false), nil
 	}
-	// Shift offsets so that they count from the frame's first byte.
-	shift := len(prefix)
-	f.Offset -= shift
-	for i := range f.Fields {
-		f.Fields[i].Offset -= shift
+	bj := &BytesJSON{Hex: hex.EncodeToString(raw)}
+	if a.Err != nil {
+		bj.Error = a.Err.Error()
 	}
-	j := frameJSON(f, raw, complete)
-	if complete {
-		m.advance(f)
-	}
-	return j, nil
-}
-
-// advance updates the context after a whole frame.
-func (m *msgContext) advance(f *framing.AnnotatedFrame) {
-	h := f.Header
-	switch {
-	case h.Opcode == framing.OpText || h.Opcode == framing.OpBinary:
-		if len(f.Problems) > 0 || h.Fin {
-			m.op, m.tail = 0, nil
-			return
-		}
-		m.op = h.Opcode
-		m.tail = utf8Tail(f.Payload)
-	case h.Opcode == framing.OpContinuation && m.op != 0:
-		if h.Fin || len(f.Problems) > 0 {
-			m.op, m.tail = 0, nil
-			return
-		}
-		if m.op == framing.OpText {
-			m.tail = utf8Tail(append(append([]byte(nil), m.tail...), f.Payload...))
-		}
-	}
-}
-
-// utf8Tail returns the trailing bytes of p that begin a UTF-8 sequence not
-// yet complete (at most 3).
-func utf8Tail(p []byte) []byte {
-	for i := len(p) - 1; i >= 0 && i >= len(p)-3; i-- {
-		c := p[i]
-		if c < 0x80 {
-			return nil
-		}
-		if c >= 0xC0 { // a leading byte
-			need := 2
-			if c >= 0xE0 {
-				need = 3
-			}
-			if c >= 0xF0 {
-				need = 4
-			}
-			if len(p)-i < need {
-				return append([]byte(nil), p[i:]...)
-			}
-			return nil
-		}
-	}
-	return nil
+	return nil, bj
 }

@@ -205,14 +205,14 @@ func (l *Lab) serveConn(s *Session, label string, conn net.Conn, pre []byte, hea
 
 func (l *Lab) splitter(s *Session, label, dir string, head bool) *splitter {
 	lim := l.reg.lim
-	sp := &splitter{head: head, keep: int(lim.MaxMessage) + 14}
+	sp := &splitter{head: head, keep: int(lim.MaxMessage)}
 	sp.onHead = func(raw []byte, at time.Time) {
 		s.Publish(&Event{Time: at, Conn: label, Kind: "handshake", Dir: dir, Handshake: labHandshakeJSON(raw, true, dir == "in")})
 	}
-	var ctx msgContext
+	var state framing.MessageState // this direction's conversation, as the Conn follows it
 	sp.onFrame = func(raw []byte, complete bool, off int64, at time.Time) {
 		ev := &Event{Time: at, Conn: label, Kind: "frame", Dir: dir}
-		ev.Frame, ev.Bytes = ctx.annotate(raw)
+		ev.Frame, ev.Bytes = annotate(raw, dir, &state)
 		if ev.Frame == nil {
 			ev.Kind = "bytes"
 		} else {

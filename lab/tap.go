@@ -53,101 +53,65 @@ func (t *tap) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// splitter cuts one direction's byte stream into an HTTP head (optional)
-// and then frames, and hands each to emit. It keeps at most keep bytes of a
-// frame; a frame declaring more is reported as soon as its header is
-// complete, and its remaining bytes are counted, never stored.
+// splitter is one direction of a tapped connection: an HTTP head first
+// (head: the scripted clients' handshake crosses the tap too), then frames,
+// which a framing.Splitter finds; both are handed to onHead and onFrame as
+// they complete. Of a frame it keeps at most keep bytes of payload: a frame
+// declaring more is reported as soon as its header is complete (the server
+// refuses it with 1009 and may never read the rest), and its other bytes
+// are counted, never stored. The Conn's reader and its writers feed it from
+// their own goroutines, so it has a lock.
 type splitter struct {
 	mu   sync.Mutex
 	head bool // still reading the HTTP head
-	keep int
+	keep int  // payload bytes of one frame kept
 
-	buf       []byte
-	hdr       framing.Header
-	hdrLen    int
-	haveHdr   bool
-	remaining uint64 // payload bytes still to come for the current frame
-	skipping  bool   // the current frame is too big to keep; its header was reported
-	offset    int64  // stream offset of the current frame
+	buf    []byte            // the HTTP head so far
+	frames *framing.Splitter // after the head
+	at     time.Time         // when the bytes being split arrived
 
 	onHead  func(raw []byte, at time.Time)
 	onFrame func(raw []byte, complete bool, streamOffset int64, at time.Time)
 }
 
+// maxHead bounds the HTTP head a splitter waits for.
+const maxHead = 64 << 10
+
 func (s *splitter) feed(p []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
-	for len(p) > 0 {
-		if s.head {
-			s.buf = append(s.buf, p...)
+	s.at = time.Now()
+	if s.head {
+		s.buf = append(s.buf, p...)
+		i := bytes.Index(s.buf, []byte("\r\n\r\n"))
+		switch {
+		case i >= 0:
+			p = s.buf[i+4:]
+			s.onHead(append([]byte(nil), s.buf[:i+4]...), s.at)
+		case len(s.buf) > maxHead:
+			s.onHead(s.buf, s.at)
 			p = nil
-			if i := bytes.Index(s.buf, []byte("\r\n\r\n")); i >= 0 {
-				raw := s.buf[:i+4]
-				rest := append([]byte(nil), s.buf[i+4:]...)
-				s.onHead(append([]byte(nil), raw...), now)
-				s.head = false
-				s.buf = s.buf[:0]
-				p = rest
-			} else if len(s.buf) > 64<<10 {
-				s.onHead(append([]byte(nil), s.buf...), now)
-				s.head = false
-				s.buf = nil
-			}
-			continue
+		default:
+			return
 		}
-		if !s.haveHdr {
-			need := 2
-			if len(s.buf) >= 2 {
-				need = framing.HeaderSize(s.buf[0], s.buf[1])
-			} else if len(s.buf) == 1 {
-				need = 2
-			}
-			take := need - len(s.buf)
-			if take > len(p) {
-				take = len(p)
-			}
-			s.buf = append(s.buf, p[:take]...)
-			p = p[take:]
-			if len(s.buf) < 2 {
-				continue
-			}
-			h, n, err := framing.ParseHeader(s.buf)
-			if err != nil {
-				continue // need more header bytes
-			}
-			s.hdr, s.hdrLen, s.haveHdr = h, n, true
-			s.remaining = h.PayloadLength
-			if uint64(s.keep-n) < h.PayloadLength {
-				// Too big to keep: report the header now (the frame may
-				// never be read in full: the server refuses it with 1009).
-				s.skipping = true
-				s.onFrame(append([]byte(nil), s.buf...), false, s.offset, now)
-			}
-		}
-		if s.remaining > 0 {
-			take := uint64(len(p))
-			if take > s.remaining {
-				take = s.remaining
-			}
-			if !s.skipping {
-				s.buf = append(s.buf, p[:take]...)
-			}
-			p = p[take:]
-			s.remaining -= take
-		}
-		if s.remaining == 0 {
-			total := int64(s.hdrLen) + int64(s.hdr.PayloadLength)
-			if !s.skipping {
-				s.onFrame(s.buf, true, s.offset, now)
-			}
-			s.offset += total
-			s.buf = s.buf[:0]
-			if cap(s.buf) > 64<<10 {
-				s.buf = nil
-			}
-			s.haveHdr, s.skipping = false, false
-		}
+		s.head, s.buf = false, nil
+	}
+	if s.frames == nil {
+		s.frames = framing.NewSplitter(s.keep, s.split)
+	}
+	s.frames.Write(p)
+}
+
+// split reports a frame the framing.Splitter found: once for each frame,
+// at its end, or at its header if it is too big to keep.
+func (s *splitter) split(f framing.SplitFrame) {
+	switch {
+	case f.Kind == framing.FrameTooBig:
+		s.onFrame(append([]byte(nil), f.Raw...), false, f.Offset, s.at)
+	case f.Header.PayloadLength > uint64(s.keep):
+		// Reported at its header already.
+	default:
+		s.onFrame(f.Raw, f.Kind == framing.FrameComplete, f.Offset, s.at)
 	}
 }
 
@@ -155,9 +119,8 @@ func (s *splitter) feed(p []byte) {
 func (s *splitter) flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.head || s.skipping || len(s.buf) == 0 {
-		return
+	if s.frames != nil {
+		s.at = time.Now()
+		s.frames.Close()
 	}
-	s.onFrame(append([]byte(nil), s.buf...), false, s.offset, time.Now())
-	s.buf = nil
 }

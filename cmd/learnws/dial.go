@@ -114,6 +114,10 @@ type dialer struct {
 	json      bool
 	mu        sync.Mutex
 	weClosing bool // we sent the first close frame
+	// in and out follow each direction's conversation (fragments, UTF-8 across
+	// them) as its receiver does: in only on the reading goroutine, out only under
+	// the Conn's write lock, as Trace is called.
+	in, out framing.MessageState
 }
 
 func (d *dialer) say(s string) {
@@ -189,15 +193,13 @@ func (d *dialer) handshake(kind string, raw []byte) {
 
 // frame is the framing.Options.Trace hook: every frame, both ways.
 func (d *dialer) frame(ev framing.TraceEvent) {
-	a := framing.Annotate(ev.Raw)
-	// Each frame is annotated alone, so rules that span frames (a continuation needs
-	// a message to continue) would be reported wrongly: the Conn's own verdict is
-	// ev.Err.
-	for i := range a.Frames {
-		a.Frames[i].Problems = nil
-	}
-	if a.Partial != nil {
-		a.Partial.Problems = nil
+	// Each frame is judged as its receiver judges it: a frame read by us, the
+	// client, or one we wrote, read by the server.
+	var a framing.Annotation
+	if ev.Dir == framing.Read {
+		a = framing.AnnotateNext(ev.Raw, framing.RoleClient, &d.in)
+	} else {
+		a = framing.AnnotateNext(ev.Raw, framing.RoleServer, &d.out)
 	}
 	if d.json {
 		v := map[string]any{"event": "frame", "dir": ev.Dir.String(), "time": ev.Time.Format(time.RFC3339Nano),
@@ -223,7 +225,8 @@ func (d *dialer) frame(ev framing.TraceEvent) {
 	if ev.Truncated {
 		fmt.Fprintf(d.stdout, "  %s\n", d.paint(sDim, fmt.Sprintf("(trace shows the first %d payload bytes of %d)", len(ev.Raw)-ev.Header.Size(), ev.Header.PayloadLength)))
 	}
-	if ev.Err != nil {
+	var pe *framing.ProtocolError
+	if ev.Err != nil && !errors.As(ev.Err, &pe) { // a broken rule is among the frame's problems
 		fmt.Fprintf(d.stdout, "  %s %s\n", d.paint(sRed, "error:"), ev.Err)
 	}
 	fmt.Fprintln(d.stdout)

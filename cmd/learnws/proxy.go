@@ -32,8 +32,10 @@ const maxHead = 64 << 10
 // upstream; the opening handshake is forwarded with its Host (and request target)
 // rewritten for the upstream, and every byte after it is forwarded unchanged, as soon as
 // it arrives, in both directions. On the side, the proxy cuts each direction into frames
-// and prints each frame annotated. Since the bytes are not changed, the Accept value and
-// the masking stay the client's and the server's own.
+// (framing.Splitter) and prints each frame annotated as its receiver judges it: with the
+// receiver's role and the direction's own framing.MessageState, so a continuation frame
+// is judged as continuing its message. Since the bytes are not changed, the Accept value
+// and the masking stay the client's and the server's own.
 func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := newEnv("proxy", nil, stdout, stderr)
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
@@ -191,11 +193,12 @@ func (p *proxy) serve(ctx context.Context, id int, client net.Conn, track func(n
 	}
 
 	var wg sync.WaitGroup
-	relay := func(dir string, src *bufio.Reader, dst, srcConn net.Conn) {
+	relay := func(dir string, receiver framing.Role, src *bufio.Reader, dst, srcConn net.Conn) {
 		defer wg.Done()
-		var sp *splitter
+		var sp *framing.Splitter
 		if upgraded {
-			sp = &splitter{emit: func(raw []byte, full uint64, gap bool) { p.frame(id, dir, raw, full, gap) }}
+			var state framing.MessageState // this direction's conversation, as its receiver follows it
+			sp = framing.NewSplitter(proxyKeep, func(f framing.SplitFrame) { p.frame(id, dir, receiver, f, &state) })
 		}
 		buf := make([]byte, 32<<10)
 		for {
@@ -206,10 +209,13 @@ func (p *proxy) serve(ctx context.Context, id int, client net.Conn, track func(n
 					return
 				}
 				if sp != nil {
-					sp.write(buf[:n])
+					sp.Write(buf[:n])
 				}
 			}
 			if err != nil {
+				if sp != nil {
+					sp.Close() // shows the frame the stream ended inside of, if any
+				}
 				// Pass the end of the stream on: half-close if possible.
 				if cw, ok := dst.(interface{ CloseWrite() error }); ok {
 					cw.CloseWrite()
@@ -221,8 +227,8 @@ func (p *proxy) serve(ctx context.Context, id int, client net.Conn, track func(n
 		}
 	}
 	wg.Add(2)
-	go relay("client → server", cr, server, client)
-	go relay("server → client", sr, client, server)
+	go relay("client → server", framing.RoleServer, cr, server, client)
+	go relay("server → client", framing.RoleClient, sr, client, server)
 	wg.Wait()
 	p.report(id, "connection closed")
 }
@@ -305,23 +311,27 @@ func dirKey(dir string) string {
 	return "server-to-client"
 }
 
-// frame prints one frame that crossed the proxy. raw holds the frame, cut after
-// proxyKeep payload bytes when gap is set (full is then the whole payload length).
-func (p *proxy) frame(id int, dir string, raw []byte, full uint64, gap bool) {
-	a := framing.Annotate(raw)
-	// Annotated alone, a continuation frame looks like it continues nothing; the
-	// proxy does not judge the conversation across frames.
-	for i := range a.Frames {
-		a.Frames[i].Problems = dropContinuationProblems(a.Frames[i].Problems)
+// frame prints one frame that crossed the proxy, as the splitter reports it: when its
+// last byte has gone by, with at most proxyKeep payload bytes kept, or cut short by
+// the end of the connection. receiver is the role that reads this direction, state
+// its conversation so far.
+func (p *proxy) frame(id int, dir string, receiver framing.Role, f framing.SplitFrame, state *framing.MessageState) {
+	if f.Kind == framing.FrameTooBig {
+		return // shown once its last byte has gone by
 	}
-	if a.Partial != nil {
-		a.Partial.Problems = dropContinuationProblems(a.Partial.Problems)
-	}
+	raw := f.Raw
+	a := framing.AnnotateNext(raw, receiver, state)
 	if p.json {
 		v := map[string]any{"event": "frame", "conn": id, "dir": dirKey(dir), "time": time.Now().Format(time.RFC3339Nano),
-			"hex": hex.EncodeToString(raw), "truncated": gap}
-		if len(a.Frames) == 1 {
+			"hex": hex.EncodeToString(raw), "truncated": f.Dropped > 0}
+		switch {
+		case len(a.Frames) == 1:
 			v["frame"] = framejson.FromFrame(&a.Frames[0])
+		case a.Partial != nil:
+			v["frame"] = framejson.FromFrame(a.Partial)
+		}
+		if f.Kind == framing.FrameCut {
+			v["cut"] = true
 		}
 		p.event(v)
 		return
@@ -331,91 +341,12 @@ func (p *proxy) frame(id int, dir string, raw []byte, full uint64, gap bool) {
 	fmt.Fprintf(p.stdout, "%s %s %s %s\n", p.paint(sBold, fmt.Sprintf("[%d]", id)), p.paint(sBold, dir),
 		p.paint(sDim, time.Now().Format("15:04:05.000")), hexSpaced(raw, 24))
 	p.printFrames(raw, a, "  ")
-	if gap {
-		fmt.Fprintf(p.stdout, "  %s\n", p.paint(sDim, fmt.Sprintf("(forwarded whole; shown: the first %d of %d payload bytes)", proxyKeep, full)))
+	switch {
+	case f.Kind == framing.FrameCut:
+		fmt.Fprintf(p.stdout, "  %s\n", p.paint(sDim, fmt.Sprintf("(the connection ended inside this frame, after %d of its bytes)", uint64(len(raw))+f.Dropped)))
+	case f.Dropped > 0:
+		kept := len(raw) - f.Header.Size()
+		fmt.Fprintf(p.stdout, "  %s\n", p.paint(sDim, fmt.Sprintf("(forwarded whole; shown: the first %d of %d payload bytes)", kept, f.Header.PayloadLength)))
 	}
 	fmt.Fprintln(p.stdout)
-}
-
-func dropContinuationProblems(ps []*framing.ProtocolError) []*framing.ProtocolError {
-	var out []*framing.ProtocolError
-	for _, pe := range ps {
-		if strings.Contains(pe.Reason, "fragmented message") {
-			continue
-		}
-		out = append(out, pe)
-	}
-	return out
-}
-
-// splitter cuts one direction of a WebSocket stream into frames as bytes arrive,
-// keeping at most proxyKeep payload bytes of each.
-type splitter struct {
-	emit func(raw []byte, full uint64, gap bool)
-	cur  []byte // bytes of the current frame kept so far
-	// Once the current frame's header is known:
-	known bool
-	total uint64 // header + payload length
-	seen  uint64 // bytes of the frame seen so far
-	full  uint64 // payload length
-}
-
-func (s *splitter) write(b []byte) {
-	for len(b) > 0 {
-		if !s.known {
-			s.cur = append(s.cur, b...)
-			b = nil
-			h, n, err := framing.ParseHeader(s.cur)
-			if err != nil {
-				return // need more header bytes
-			}
-			s.known, s.full = true, h.PayloadLength
-			s.total = uint64(n) + h.PayloadLength
-			if s.total < h.PayloadLength { // overflow: a 2^64-ish length
-				s.total = ^uint64(0)
-			}
-			s.seen = uint64(len(s.cur))
-			// Bytes past the end of this frame belong to the next one.
-			if s.seen > s.total {
-				extra := append([]byte(nil), s.cur[s.total:]...)
-				s.cur = s.cur[:s.total]
-				s.seen = s.total
-				s.finish()
-				b = extra
-				continue
-			}
-			keep := uint64(n) + min(h.PayloadLength, proxyKeep)
-			if uint64(len(s.cur)) > keep {
-				s.cur = s.cur[:keep]
-			}
-			if s.seen == s.total {
-				s.finish()
-			}
-			continue
-		}
-		need := s.total - s.seen
-		take := uint64(len(b))
-		if take > need {
-			take = need
-		}
-		chunk := b[:take]
-		b = b[take:]
-		s.seen += take
-		keepRoom := s.keepLimit() - uint64(len(s.cur))
-		if keepRoom > 0 {
-			s.cur = append(s.cur, chunk[:min(uint64(len(chunk)), keepRoom)]...)
-		}
-		if s.seen == s.total {
-			s.finish()
-		}
-	}
-}
-
-func (s *splitter) keepLimit() uint64 {
-	return s.total - s.full + min(s.full, proxyKeep)
-}
-
-func (s *splitter) finish() {
-	s.emit(s.cur, s.full, s.full > proxyKeep)
-	s.cur, s.known, s.total, s.seen, s.full = nil, false, 0, 0, 0
 }

@@ -53,6 +53,10 @@ type Field struct {
 	Bits   int    `json:"bits"`
 	Value  string `json:"value"`
 	Note   string `json:"note"`
+	// NoteKey names the note for translation (framing.NoteTemplates) and
+	// NoteArgs fill its {0}, {1} …; both are absent when there is no note.
+	NoteKey  string   `json:"note_key,omitempty"`
+	NoteArgs []string `json:"note_args,omitempty"`
 }
 
 // FromAnnotation converts a whole annotation. A frame the input cuts off
@@ -106,7 +110,7 @@ func FromFrame(f *framing.AnnotatedFrame) Frame {
 	}
 	for _, fd := range f.Fields {
 		j.Fields = append(j.Fields, Field{Name: fd.Name, Offset: fd.Offset, Length: fd.Length,
-			Bits: int(fd.Bits), Value: fd.Value, Note: fd.Note})
+			Bits: int(fd.Bits), Value: fd.Value, Note: fd.Note, NoteKey: fd.NoteKey, NoteArgs: fd.NoteArgs})
 	}
 	return j
 }

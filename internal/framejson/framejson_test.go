@@ -28,6 +28,11 @@ func TestShape(t *testing.T) {
 			t.Errorf("JSON lacks %s\n%s", want, s)
 		}
 	}
+	// Notes carry their translation key (an addition to DESIGN.md's keys).
+	if !strings.Contains(s, `"note":"masked: client to server, a masking key follows","note_key":"mask.client"}`) ||
+		!strings.Contains(s, `"note":"payload is 5 bytes","note_key":"length.bytes","note_args":["5"]}`) {
+		t.Errorf("JSON lacks the note keys: %s", s)
+	}
 	// The last byte starts a frame the input cuts off: it is rest, and the
 	// error says so.
 	if !strings.Contains(s, `"error":"framing: frame at offset 18 needs a 2-byte header`) {
