@@ -31,7 +31,8 @@ import (
 //
 //	go test -run '^$' -bench Echo -benchtime 2s .
 func BenchmarkEcho(b *testing.B) {
-	_, site := serveSite(b, Config{})
+	// 64 connections per implementation, all from this address: no cap in the way.
+	_, site := serveSite(b, Config{EchoMaxConns: 1 << 16, EchoMaxConnsPerAddr: 1 << 16})
 	base := "ws" + strings.TrimPrefix(site, "http")
 
 	const conns = 64

@@ -15,10 +15,6 @@ import (
 	"github.com/learnws/learnws/handshake"
 )
 
-// MaxEchoMessage is the largest message either echo endpoint accepts (the framing
-// default, 32 MiB). A bigger one fails the connection with close 1009.
-const MaxEchoMessage = 32 << 20
-
 // echoRoutes registers the health check and the two public echo services.
 //
 // Both echo endpoints accept any Origin, on purpose: like the well-known public echo
@@ -45,10 +41,6 @@ func (s *Server) healthz(c *gin.Context) {
 	c.String(http.StatusOK, "ok\n")
 }
 
-// echoWriteTimeout bounds how long an echo waits for a peer to take its message back
-// (a peer that never reads would otherwise pin the message and a goroutine).
-var echoWriteTimeout = 10 * time.Second
-
 // echoPolicy is the handshake policy of /ws/echo: no subprotocol, any Origin (see
 // echoRoutes for why that is safe here and nowhere else).
 var echoPolicy = handshake.Policy{AnyOrigin: true}
@@ -58,21 +50,38 @@ var echoPolicy = handshake.Policy{AnyOrigin: true}
 // reassembles fragments, answers pings, validates UTF-8 and close codes, and fails the
 // connection with the RFC's close code on any violation.
 func (s *Server) echo(c *gin.Context) {
+	release, ok := s.admitEcho(c)
+	if !ok {
+		return
+	}
+	defer release()
 	nc, br, _, err := handshake.Upgrade(c.Writer, c.Request, &echoPolicy)
 	if err != nil {
 		// Upgrade has already answered (400/403/405/426 with a readable reason).
 		s.log.Debug("echo: handshake refused", "remote", c.Request.RemoteAddr, "err", err)
 		return
 	}
+	var ka *keepalive // set before the first read, which is the first to call it
 	conn := framing.NewConn(nc, br, framing.RoleServer, &framing.Options{
-		MaxMessageSize: MaxEchoMessage,
+		// RFC 6455 §10.4: "Such an implementation SHOULD impose a limit on frame
+		// sizes and the total message size after reassembly from multiple frames".
+		MaxMessageSize: s.cfg.EchoMaxMessage,
 		// An echo service moves whole messages both ways: a bigger read buffer
 		// takes a client's small fragments (gorilla writes 4 KiB) in fewer reads.
 		ReadBufferSize: 32 << 10,
+		// Each frame, the pongs sent from inside AppendMessage included, gets a
+		// write deadline of its own: a peer that stops reading cannot hold this
+		// handler, and a quiet connection can still answer a ping.
+		WriteTimeout: s.cfg.EchoWriteTimeout,
+		OnPing:       func([]byte) { ka.heard() },
+		OnPong:       func([]byte) { ka.heard() },
 	})
 	untrack := s.TrackConn(conn)
 	defer untrack()
 	defer nc.Close()
+	ka = s.startKeepalive(func() error { return conn.Ping(nil) },
+		func(code framing.CloseCode, reason string) { conn.Close(code, reason) })
+	defer ka.stop()
 	// One buffer per connection, reused for every message (AppendMessage appends to
 	// it), so that echoing costs no allocation once the buffer has grown to the size
 	// of the messages; the same as gorillaEcho does with its NextReader.
@@ -83,17 +92,16 @@ func (s *Server) echo(c *gin.Context) {
 			s.endEcho(conn, err)
 			return
 		}
-		// A peer that stops reading must not hold this goroutine and its
-		// message forever (RFC 6455 §10.4: limit the resources a peer can take).
-		conn.SetWriteDeadline(time.Now().Add(echoWriteTimeout))
+		ka.used()
 		if err := conn.WriteMessage(op, p); err != nil {
 			if errors.Is(err, framing.ErrClosed) {
-				// Close (Shutdown's 1001) has sent its close frame and is waiting
-				// for the peer's. Returning would close the TCP connection under it
-				// (the deferred nc.Close) and cut the closing handshake short
-				// (§7.1.2): keep reading instead, which discards what the peer
-				// still sends and ends when Close has the reply. Close bounds the
-				// wait (its timeout closes the connection, and the read fails).
+				// Close (Shutdown's 1001, or the keepalive's) has sent its close
+				// frame and is waiting for the peer's. Returning would close the
+				// TCP connection under it (the deferred nc.Close) and cut the
+				// closing handshake short (§7.1.2): keep reading instead, which
+				// discards what the peer still sends and ends when Close has the
+				// reply. Close bounds the wait (its timeout closes the connection,
+				// and the read fails).
 				buf = p
 				continue
 			}
@@ -131,6 +139,11 @@ var gorillaUpgrader = websocket.Upgrader{
 
 // gorillaEcho is /ws/gorilla/echo: the same behaviour as /ws/echo, on gorilla/websocket.
 func (s *Server) gorillaEcho(c *gin.Context) {
+	release, ok := s.admitEcho(c)
+	if !ok {
+		return
+	}
+	defer release()
 	ws, err := gorillaUpgrader.Upgrade(c.Writer, c.Request, nil)
 	if err != nil {
 		// gorilla has already written the HTTP error.
@@ -140,7 +153,30 @@ func (s *Server) gorillaEcho(c *gin.Context) {
 	untrack := s.trackGorilla(ws)
 	defer untrack()
 	defer ws.Close()
-	ws.SetReadLimit(MaxEchoMessage)
+	ws.SetReadLimit(s.cfg.EchoMaxMessage)
+	ka := s.startKeepalive(
+		func() error {
+			return ws.WriteControl(websocket.PingMessage, nil, s.echoWriteDeadline())
+		},
+		func(code framing.CloseCode, reason string) {
+			msg := websocket.FormatCloseMessage(int(code), reason)
+			if ws.WriteControl(websocket.CloseMessage, msg, s.echoWriteDeadline()) == nil {
+				// The reader below gets the peer's reply; a peer that never sends
+				// one is dropped when this deadline passes.
+				ws.SetReadDeadline(time.Now().Add(closeWait))
+			}
+		})
+	defer ka.stop()
+	// gorilla's own ping handler, plus noting that the peer was heard from.
+	ws.SetPingHandler(func(data string) error {
+		ka.heard()
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), s.echoWriteDeadline())
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
+	ws.SetPongHandler(func(string) error { ka.heard(); return nil })
 	// Each message is read whole and written with WriteMessage, which puts a server's
 	// message in a single frame: the bytes on the wire are then the same as those of
 	// /ws/echo, which the lesson comparing the two shows. (A NextWriter would stream,
@@ -155,12 +191,15 @@ func (s *Server) gorillaEcho(c *gin.Context) {
 		if buf, err = readAll(buf[:0], r); err != nil {
 			return // gorilla has sent the close frame (1009 for a message too big)
 		}
+		ka.used()
 		// gorilla does not check that text is UTF-8; RFC 6455 §8.1 says to fail.
 		if mt == websocket.TextMessage && !utf8.Valid(buf) {
 			failGorilla(ws, websocket.CloseInvalidFramePayloadData, "text message is not valid UTF-8")
 			return
 		}
-		ws.SetWriteDeadline(time.Now().Add(echoWriteTimeout))
+		// gorilla applies this deadline to data frames only; WriteControl (pongs,
+		// pings, close) takes its own.
+		ws.SetWriteDeadline(s.echoWriteDeadline())
 		if err := ws.WriteMessage(mt, buf); err != nil {
 			return
 		}

@@ -33,7 +33,13 @@ const testTimeout = 20 * time.Second
 
 func newTestServer(t testing.TB) (*Server, *httptest.Server) {
 	t.Helper()
-	s, err := NewServer(Config{})
+	return newTestServerWith(t, Config{})
+}
+
+// newTestServerWith is newTestServer with a Config.
+func newTestServerWith(t testing.TB, cfg Config) (*Server, *httptest.Server) {
+	t.Helper()
+	s, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,10 +558,8 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 // reads the echo does not pin the handler (and its copy of the message) forever:
 // the write deadline ends the connection (RFC 6455 §10.4).
 func TestEchoDropsPeerThatStopsReading(t *testing.T) {
-	old := echoWriteTimeout
-	echoWriteTimeout = 200 * time.Millisecond
-	t.Cleanup(func() { echoWriteTimeout = old })
-	s, ts := newTestServer(t)
+	// The message must be accepted (under the limit) for its echo to block.
+	s, ts := newTestServerWith(t, Config{EchoWriteTimeout: 200 * time.Millisecond, EchoMaxMessage: 32 << 20})
 	open := func() int {
 		s.mu.Lock()
 		defer s.mu.Unlock()

@@ -30,7 +30,7 @@ type labPageData struct {
 
 // labRoutes mounts the lab:
 //
-//	GET  /ws/lab                      the lab WebSocket (our handshake and framing, same origin only)
+//	GET  /ws/lab                      the lab WebSocket (our handshake and framing, same origin only; other methods: 405)
 //	GET  /api/lab/events/:id          the session's annotated events (Server-Sent Events)
 //	POST /api/lab/decode              {"hex": …} → annotated frames
 //	POST /api/lab/build               frame fields → bytes, annotated
@@ -40,7 +40,9 @@ func (s *Server) labRoutes(r *gin.Engine) {
 	l := lab.New(lab.Options{TrackConn: s.TrackConn, Logger: s.log})
 	s.OnShutdown(l.Close)
 
-	r.GET("/ws/lab", func(c *gin.Context) { l.ServeWS(c.Writer, c.Request) })
+	// Any method, so that a POST gets the handshake's 405 with "Allow: GET", as on
+	// /ws/echo, not the router's 404 page.
+	r.Any("/ws/lab", func(c *gin.Context) { l.ServeWS(c.Writer, c.Request) })
 	r.GET("/api/lab/events/:id", func(c *gin.Context) {
 		// Shutdown closes the registry (OnShutdown), which ends every stream;
 		// http.Server.Shutdown then has nothing left to wait for.

@@ -7,6 +7,7 @@
 package learnws
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,79 @@ type Config struct {
 	// request exactly as it arrived from these bytes. 0 means DefaultRecordLimit;
 	// a negative value keeps none (the lab then shows a rebuilt request and says so).
 	RecordLimit int
+
+	// The public echo services, /ws/echo and /ws/gorilla/echo (echo.go). A zero
+	// field means its default (the Default* constants); a negative duration turns
+	// that timer off.
+
+	// EchoMaxMessage is the largest message an echo accepts, in bytes. A frame that
+	// would take a message past it fails the connection with close 1009 before any
+	// of its payload is stored.
+	EchoMaxMessage int64
+	// EchoMaxConns and EchoMaxConnsPerAddr cap the connections the two echo
+	// services hold at once, all clients together and per client address. A
+	// handshake over either cap is answered 503 with Retry-After, before the upgrade.
+	EchoMaxConns        int
+	EchoMaxConnsPerAddr int
+	// EchoWriteTimeout bounds the write of each frame an echo sends (echo, pong,
+	// ping, close): a peer that stops reading is dropped after that long.
+	EchoWriteTimeout time.Duration
+	// EchoPingInterval is the keepalive: a connection the server has heard nothing
+	// from (no message, ping or pong) for this long gets a ping, and one that has
+	// still not answered after another interval is closed with 1011.
+	EchoPingInterval time.Duration
+	// EchoIdleTimeout closes, with 1001, a connection that has completed no message
+	// for this long. Pings and pongs keep a connection alive but do not count as
+	// use: a client that only pings, or that drips a message that never ends, is
+	// closed.
+	EchoIdleTimeout time.Duration
+}
+
+// Defaults of the echo services' Config fields.
+const (
+	// DefaultEchoMaxMessage is 1 MiB, python-websockets' default max_size: more
+	// than any lesson or demo sends (the lab's largest message is 256 KiB), and
+	// what a public echo can afford to hold for each of its connections.
+	DefaultEchoMaxMessage = 1 << 20
+	// DefaultEchoMaxConns and DefaultEchoMaxConnsPerAddr: room for a classroom with
+	// a few tabs each, while bounding the worst case — every connection holding a
+	// message of the largest size both as read and as being written back — to
+	// about 1 GiB in all and a fifth of that per address.
+	DefaultEchoMaxConns        = 500
+	DefaultEchoMaxConnsPerAddr = 100
+	// DefaultEchoWriteTimeout is how long one frame may take to leave.
+	DefaultEchoWriteTimeout = 10 * time.Second
+	// DefaultEchoPingInterval, 30 s, is under the 60 s after which common proxies
+	// (nginx's proxy_read_timeout) and NAT tables drop a quiet connection.
+	// Browsers answer pings by themselves; python-websockets pings every 20 s, so
+	// it never gets one.
+	DefaultEchoPingInterval = 30 * time.Second
+	// DefaultEchoIdleTimeout, 5 minutes, leaves a learner time to read between two
+	// messages.
+	DefaultEchoIdleTimeout = 5 * time.Minute
+)
+
+// withDefaults fills in the zero fields of the echo settings.
+func (c Config) withDefaults() Config {
+	if c.EchoMaxMessage <= 0 {
+		c.EchoMaxMessage = DefaultEchoMaxMessage
+	}
+	if c.EchoMaxConns <= 0 {
+		c.EchoMaxConns = DefaultEchoMaxConns
+	}
+	if c.EchoMaxConnsPerAddr <= 0 {
+		c.EchoMaxConnsPerAddr = DefaultEchoMaxConnsPerAddr
+	}
+	if c.EchoWriteTimeout == 0 {
+		c.EchoWriteTimeout = DefaultEchoWriteTimeout
+	}
+	if c.EchoPingInterval == 0 {
+		c.EchoPingInterval = DefaultEchoPingInterval
+	}
+	if c.EchoIdleTimeout == 0 {
+		c.EchoIdleTimeout = DefaultEchoIdleTimeout
+	}
+	return c
 }
 
 // DefaultRecordLimit is Config.RecordLimit when none is given: enough for an upgrade
@@ -51,6 +125,8 @@ type Server struct {
 	log    *slog.Logger
 	engine *gin.Engine
 	http   *http.Server
+
+	echoConns *connLimit // the echo services' connection caps
 
 	done     chan struct{} // closed when Shutdown starts
 	doneOnce sync.Once
@@ -88,12 +164,14 @@ func NewServer(cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	gin.SetMode(gin.ReleaseMode)
+	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:     cfg,
-		log:     log,
-		done:    make(chan struct{}),
-		conns:   make(map[*tracked]struct{}),
-		drained: make(chan struct{}),
+		cfg:       cfg,
+		log:       log,
+		echoConns: newConnLimit(cfg.EchoMaxConns, cfg.EchoMaxConnsPerAddr),
+		done:      make(chan struct{}),
+		conns:     make(map[*tracked]struct{}),
+		drained:   make(chan struct{}),
 	}
 	r := gin.New()
 	// No proxy is trusted: c.ClientIP() is the TCP peer. A teacher's laptop on a LAN
@@ -101,7 +179,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := r.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
-	r.Use(s.recovery)
+	r.Use(s.recovery, upgradeStatus)
 	// Security headers, request logs and the readable 500 page, for every route (site.go).
 	s.siteMiddleware(r)
 	s.echoRoutes(r)
@@ -240,7 +318,11 @@ func (s *Server) trackGorilla(c *websocket.Conn) (untrack func()) {
 	return s.track(&tracked{
 		goAway: func() {
 			msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, shutdownReason)
-			_ = c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWriteTimeout))
+			if c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWriteTimeout)) == nil {
+				// As framing.Conn.Close does: wait so long for the peer's close
+				// reply, then the handler's read fails and the connection ends.
+				c.SetReadDeadline(time.Now().Add(closeWait))
+			}
 		},
 		kill: func() { _ = c.NetConn().Close() },
 	})
@@ -272,6 +354,40 @@ func (s *Server) track(t *tracked) (untrack func()) {
 		})
 	}
 }
+
+// upgradeStatus lets the request log (and any middleware that asks c.Writer.Status)
+// see 101 for a request whose connection a WebSocket handshake took over. The 101
+// response is written on the hijacked connection itself, past gin's ResponseWriter,
+// which would go on reporting the 200 it starts with.
+func upgradeStatus(c *gin.Context) {
+	c.Writer = &upgradeWriter{ResponseWriter: c.Writer}
+	c.Next()
+}
+
+// upgradeWriter is a gin.ResponseWriter that remembers a successful Hijack. Every
+// upgrading handler here hijacks only once the handshake is accepted, then writes 101.
+type upgradeWriter struct {
+	gin.ResponseWriter
+	hijacked bool
+}
+
+func (w *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := w.ResponseWriter.Hijack()
+	if err == nil {
+		w.hijacked = true
+	}
+	return conn, rw, err
+}
+
+func (w *upgradeWriter) Status() int {
+	if w.hijacked {
+		return http.StatusSwitchingProtocols
+	}
+	return w.ResponseWriter.Status()
+}
+
+// Unwrap lets http.ResponseController reach the connection's deadlines and flushing.
+func (w *upgradeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // recovery turns a panicking handler into a plain 500 and a log line. The client never
 // sees the panic value or a stack: those can carry internals.

@@ -20,7 +20,9 @@ import (
 // its ws:// base URL. The server is shut down when the test ends.
 func startServer(t *testing.T) string {
 	t.Helper()
-	s, err := learnws.NewServer(learnws.Config{})
+	// Section 9 sends messages of up to 16 MiB: more than the public echo's
+	// default limit (1 MiB), which is a setting, not a rule of the protocol.
+	s, err := learnws.NewServer(learnws.Config{EchoMaxMessage: 16 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,8 @@ const displayLimit = 128
 // Annotate never panics and never sizes memory from a length read off the
 // wire: a frame declaring 2^63 bytes costs no more than the bytes present.
 // Whatever b holds, the fields of Frames and Rest together cover every bit
-// of every byte of b exactly once.
+// of every byte of b exactly once. For a capture too long to hold explained
+// all at once, an [Annotator] gives the same frames one at a time.
 func Annotate(b []byte) Annotation {
 	var s MessageState
 	return annotate(b, nil, &s)
@@ -109,37 +110,15 @@ func AnnotateNext(b []byte, receiver Role, s *MessageState) Annotation {
 }
 
 // annotate does the work of Annotate (receiver nil: inferred from each mask
-// bit) and AnnotateNext.
+// bit) and AnnotateNext, with an Annotator.
 func annotate(b []byte, receiver *Role, s *MessageState) Annotation {
-	var a Annotation
-	var truncated error
-	for off := 0; off < len(b); {
-		f, missing := annotateFrame(b, off, receiver, s)
-		if missing != "" {
-			f.Length = len(b) - off
-			a.Partial = &f
-			a.Rest = b[off:]
-			truncated = fmt.Errorf("framing: frame at offset %d %s", off, missing)
-			break
-		}
-		a.Frames = append(a.Frames, f)
-		off += f.Length
+	var out Annotation
+	a := &Annotator{b: b, receiver: receiver, state: s}
+	for a.Next() {
+		out.Frames = append(out.Frames, a.Frame())
 	}
-	for _, f := range a.Frames {
-		if len(f.Problems) > 0 {
-			a.Err = &frameError{f.Offset, f.Problems[0].Reason, f.Problems[0]}
-			return a
-		}
-	}
-	if a.Partial != nil && len(a.Partial.Problems) > 0 {
-		p := a.Partial.Problems[0]
-		a.Err = &frameError{a.Partial.Offset, p.Reason, p}
-		return a
-	}
-	if truncated != nil {
-		a.Err = truncated
-	}
-	return a
+	out.Partial, out.Rest, out.Err = a.Partial(), a.Rest(), a.Err()
+	return out
 }
 
 // annotateFrame explains the frame at b[off:] and advances s past it.

@@ -73,6 +73,14 @@ type Options struct {
 	// client writes 4 KiB fragments: with 32 KiB, eight of them take one read
 	// call), at that many bytes of memory per connection.
 	ReadBufferSize int
+	// WriteTimeout, if not 0, bounds the write of each frame: every frame
+	// written (messages, pings, the pongs ReadMessage sends, close frames)
+	// gets a write deadline of its own, WriteTimeout from when its write
+	// begins, so a peer that stops reading cannot hold a writer forever, and
+	// a deadline never outlives the frame it was set for. It replaces any
+	// deadline set with SetWriteDeadline. A frame that times out leaves the
+	// connection unusable for writing.
+	WriteTimeout time.Duration
 }
 
 // DefaultReadBufferSize is Options.ReadBufferSize when none is given: the
@@ -127,6 +135,7 @@ type Conn struct {
 	rand   io.Reader
 	onPing func([]byte)
 	onPong func([]byte)
+	wtime  time.Duration // Options.WriteTimeout
 
 	// Read side, owned by whoever holds rsem (ReadMessage, or Close when no
 	// ReadMessage is running).
@@ -187,6 +196,7 @@ func NewConn(c net.Conn, br *bufio.Reader, role Role, opt *Options) *Conn {
 		conn.rand = opt.Rand
 		conn.onPing = opt.OnPing
 		conn.onPong = opt.OnPong
+		conn.wtime = opt.WriteTimeout
 	}
 	if int64(int(conn.max)) != conn.max { // 32-bit platforms
 		conn.max = int64(^uint(0) >> 1)
@@ -703,6 +713,11 @@ func (c *Conn) writeFrameLocked(h Header, p []byte) error {
 	var t time.Time
 	if c.trace != nil {
 		t = time.Now()
+	}
+	if c.wtime > 0 {
+		// This frame's own deadline: one set for an earlier frame has
+		// passed by now if the connection was quiet for a while.
+		c.conn.SetWriteDeadline(time.Now().Add(c.wtime))
 	}
 	err := c.writeWire(h, p)
 	if err != nil {

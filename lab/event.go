@@ -67,6 +67,10 @@ type LineJSON struct {
 	Note    string `json:"note"`
 	Kind    string `json:"kind"`
 	Problem string `json:"problem,omitempty"`
+	// Hidden is set on a line whose value the lab does not show (Cookie,
+	// Authorization, Proxy-Authorization: see hiddenFields): the value's length
+	// in bytes. Value, the raw text and the hex then hold a placeholder instead.
+	Hidden int `json:"hidden,omitempty"`
 }
 
 // DerivationJSON is handshake.Derivation, with the same keys as

@@ -298,7 +298,13 @@ func TestLimits(t *testing.T) {
 	}
 	// Idle sessions are closed, then forgotten.
 	closed := make(chan struct{})
-	a.setCloser(func() { close(closed); a.socketDone() })
+	a.setCloser(func(reason string) {
+		if reason != idleReason {
+			t.Errorf("idle session closed with reason %q, want %q", reason, idleReason)
+		}
+		close(closed)
+		a.socketDone()
+	})
 	select {
 	case <-closed:
 	case <-time.After(5 * time.Second):

@@ -66,7 +66,7 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-// ServeWS is the lab socket (GET /ws/lab). It always runs our own
+// ServeWS is the lab socket (GET /ws/lab; any other method gets 405). It always runs our own
 // handshake/ and framing/ code. What it does with messages:
 //
 //   - a text message starting with "/" is a command: "/ping [payload]",
@@ -76,6 +76,12 @@ func remoteIP(r *http.Request) string {
 // The first message the server sends is {"lab":"session","id":…}: the page
 // needs the id to open the event stream, and it is a frame like any other.
 func (l *Lab) ServeWS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		// The handshake's own answer, as /ws/echo gives it: 405 with "Allow:
+		// GET" (RFC 6455 §4.2.1 item 1). No session is opened for it.
+		handshake.Upgrade(w, r, &handshake.Policy{})
+		return
+	}
 	s, err := l.reg.open(remoteIP(r))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusTooManyRequests)
@@ -93,8 +99,8 @@ func (l *Lab) ServeWS(w http.ResponseWriter, r *http.Request) {
 
 	// The handshake bytes, as the recording listener saw them.
 	reqRaw, respRaw, exact := handshakeBytes(r, resp)
-	s.Publish(&Event{Conn: "lab", Kind: "handshake", Dir: "in", Handshake: handshakeJSON(reqRaw, exact, true)})
-	s.Publish(&Event{Conn: "lab", Kind: "handshake", Dir: "out", Handshake: handshakeJSON(respRaw, exact, false)})
+	s.Publish(&Event{Conn: "lab", Kind: "handshake", Dir: "in", Handshake: labHandshakeJSON(reqRaw, exact, true)})
+	s.Publish(&Event{Conn: "lab", Kind: "handshake", Dir: "out", Handshake: labHandshakeJSON(respRaw, exact, false)})
 
 	var pre []byte
 	if n := br.Buffered(); n > 0 {
@@ -140,13 +146,22 @@ func (l *Lab) serveConn(s *Session, label string, conn net.Conn, pre []byte, hea
 		}
 	}
 
-	fc := framing.NewConn(t, br, framing.RoleServer, &framing.Options{MaxMessageSize: lim.MaxMessage})
+	opt := &framing.Options{MaxMessageSize: lim.MaxMessage}
+	if label == "lab" {
+		// Every frame the lab writes to the owner (echo, pong, ping, close)
+		// may take this long, so an owner whose page stops reading cannot
+		// hold the socket's goroutine, and a quiet socket can still answer a
+		// ping. (A scripted client's in-memory connection keeps the one
+		// deadline RunScript gives the whole script.)
+		opt.WriteTimeout = lim.WriteTimeout
+	}
+	fc := framing.NewConn(t, br, framing.RoleServer, opt)
 	if label == "lab" {
 		if l.opt.TrackConn != nil {
 			untrack := l.opt.TrackConn(fc)
 			defer untrack()
 		}
-		s.setCloser(func() { go fc.Close(framing.CloseGoingAway, "idle for too long") })
+		s.setCloser(func(reason string) { go fc.Close(framing.CloseGoingAway, reason) })
 		defer s.socketDone()
 	}
 	if welcome {
@@ -192,7 +207,7 @@ func (l *Lab) splitter(s *Session, label, dir string, head bool) *splitter {
 	lim := l.reg.lim
 	sp := &splitter{head: head, keep: int(lim.MaxMessage)}
 	sp.onHead = func(raw []byte, at time.Time) {
-		s.Publish(&Event{Time: at, Conn: label, Kind: "handshake", Dir: dir, Handshake: handshakeJSON(raw, true, dir == "in")})
+		s.Publish(&Event{Time: at, Conn: label, Kind: "handshake", Dir: dir, Handshake: labHandshakeJSON(raw, true, dir == "in")})
 	}
 	var state framing.MessageState // this direction's conversation, as the Conn follows it
 	sp.onFrame = func(raw []byte, complete bool, off int64, at time.Time) {

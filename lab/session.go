@@ -25,7 +25,7 @@ type Limits struct {
 	FrameShow          int           // bytes of each frame kept and shown; the rest is counted, not kept
 	QueueLen           int           // events queued per subscriber before it is cut off
 	MessageRate        float64       // messages per second a lab socket may send, sustained (bursts of MessageRate/2 more)
-	WriteTimeout       time.Duration // one write to a subscriber may take this long
+	WriteTimeout       time.Duration // one write to a subscriber, or one frame to the lab socket, may take this long
 }
 
 // DefaultLimits are sized for a 2-core laptop serving a class of about 100.
@@ -317,7 +317,7 @@ type Session struct {
 	ringBytes  int
 	lastActive time.Time
 	live       bool
-	closeSock  func() // set while the socket is open
+	closeSock  func(reason string) // set while the socket is open: starts its closing handshake (1001)
 	subs       map[*subscriber]struct{}
 	ended      bool
 	done       chan struct{}
@@ -461,7 +461,7 @@ func (s *Session) touch() {
 	s.mu.Unlock()
 }
 
-func (s *Session) setCloser(f func()) {
+func (s *Session) setCloser(f func(reason string)) {
 	s.mu.Lock()
 	s.closeSock = f
 	s.mu.Unlock()
@@ -486,11 +486,20 @@ func (s *Session) expireSocket() {
 	f := s.closeSock
 	s.mu.Unlock()
 	if f != nil {
-		f()
+		f(idleReason)
 	}
 }
 
-// end cuts every subscriber off and closes the socket if still open.
+// The reasons of the lab socket's close 1001: its session expired, or the lab is
+// closing because the server is shutting down (the same words as the server's own
+// goodbye to every other WebSocket).
+const (
+	idleReason     = "idle for too long"
+	shutdownReason = "server shutting down"
+)
+
+// end cuts every subscriber off and closes the socket if still open. A session
+// still live when it ends is ended by Registry.Close: the server is shutting down.
 func (s *Session) end() {
 	s.mu.Lock()
 	if s.ended {
@@ -506,7 +515,7 @@ func (s *Session) end() {
 	close(s.done)
 	s.mu.Unlock()
 	if f != nil {
-		f()
+		f(shutdownReason)
 	}
 }
 

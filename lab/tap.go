@@ -40,6 +40,11 @@ func (t *tap) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// NetConn returns the connection under the tap. framing.Conn looks for it to
+// half-close the TCP connection (send its FIN) as soon as it has failed the
+// connection, instead of when it gives up waiting for the peer a second later.
+func (t *tap) NetConn() net.Conn { return t.Conn }
+
 func (t *tap) Write(p []byte) (int, error) {
 	n, err := t.Conn.Write(p)
 	if n > 0 {

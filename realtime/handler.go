@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -73,6 +74,9 @@ type Config struct {
 	// resumes from its last event (5 min). Forever frames grow the iframe's
 	// document with every event, so they must be recycled (RFC 6202 §3.2).
 	StreamMax time.Duration
+	// WriteTimeout bounds the write of each WebSocket frame (10 s): a client
+	// that stops reading is dropped.
+	WriteTimeout time.Duration
 	// Rate is the event rate of a new session, events per second (1).
 	Rate float64
 	// Seed seeds new sessions' generators (1). Session n gets Seed+n.
@@ -81,6 +85,13 @@ type Config struct {
 	// session nobody asked about for that long (2 min).
 	MaxSessions int
 	SessionIdle time.Duration
+	// MaxSessionsPerAddr bounds the sessions one client address owns at once
+	// (8: a page is one session, so a learner with a few tabs open). When an
+	// address is at its limit, its own least recently seen session with
+	// nothing open makes room; if there is none, the request is refused with
+	// 429. So one client opening streams with fresh session ids cannot fill
+	// MaxSessions and lock everyone else out.
+	MaxSessionsPerAddr int
 	// Feed, when set, makes the Handler serve this one feed to every client
 	// (no generator, no sessions): used by Run.
 	Feed *Feed
@@ -98,6 +109,9 @@ func (c *Config) defaults() {
 	if c.Heartbeat <= 0 {
 		c.Heartbeat = 15 * time.Second
 	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
 	if c.StreamMax <= 0 {
 		c.StreamMax = 5 * time.Minute
 	}
@@ -112,6 +126,9 @@ func (c *Config) defaults() {
 	}
 	if c.SessionIdle <= 0 {
 		c.SessionIdle = 2 * time.Minute
+	}
+	if c.MaxSessionsPerAddr <= 0 {
+		c.MaxSessionsPerAddr = 8
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -142,12 +159,14 @@ type Handler struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	byAddr   map[string]int // sessions owned per client address
 	shared   *session
 	nextSeed uint64
 }
 
 type session struct {
 	id       string
+	addr     string // the client address that created it
 	feed     *Feed
 	gen      *Generator // nil for a shared feed
 	tech     map[Technique]*counters
@@ -188,7 +207,8 @@ type SessionStats struct {
 // NewHandler returns a Handler; Close releases it.
 func NewHandler(cfg Config) *Handler {
 	cfg.defaults()
-	h := &Handler{cfg: cfg, mux: http.NewServeMux(), done: make(chan struct{}), sessions: make(map[string]*session)}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(), done: make(chan struct{}),
+		sessions: make(map[string]*session), byAddr: make(map[string]int)}
 	if cfg.Feed != nil {
 		h.shared = newSession("shared", cfg.Feed, nil)
 	} else {
@@ -226,9 +246,17 @@ func (h *Handler) Close() {
 	h.wg.Wait()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for id, s := range h.sessions {
+	for _, s := range h.sessions {
 		s.gen.Stop()
-		delete(h.sessions, id)
+		h.dropLocked(s)
+	}
+}
+
+// dropLocked forgets session s; the caller holds h.mu and stops its generator.
+func (h *Handler) dropLocked(s *session) {
+	delete(h.sessions, s.id)
+	if h.byAddr[s.addr]--; h.byAddr[s.addr] <= 0 {
+		delete(h.byAddr, s.addr)
 	}
 }
 
@@ -250,10 +278,10 @@ func (h *Handler) janitor() {
 func (h *Handler) sweep(cutoff time.Time) {
 	h.mu.Lock()
 	var stop []*Generator
-	for id, s := range h.sessions {
+	for _, s := range h.sessions {
 		if s.active.Load() == 0 && s.lastSeen.Load() < cutoff.UnixNano() {
 			stop = append(stop, s.gen)
-			delete(h.sessions, id)
+			h.dropLocked(s)
 		}
 	}
 	h.mu.Unlock()
@@ -290,25 +318,39 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) *session {
 	h.mu.Lock()
 	s := h.sessions[sid]
 	if s == nil {
-		if len(h.sessions) >= h.cfg.MaxSessions && !h.evictLocked() {
+		addr := clientAddr(r)
+		if h.byAddr[addr] >= h.cfg.MaxSessionsPerAddr && !h.evictLocked(addr) {
 			h.mu.Unlock()
+			w.Header().Set("Retry-After", "60")
+			http.Error(w, fmt.Sprintf("realtime: your address is at its limit of sessions (%d); close a tab, or try again in a minute", h.cfg.MaxSessionsPerAddr), http.StatusTooManyRequests)
+			return nil
+		}
+		if len(h.sessions) >= h.cfg.MaxSessions && !h.evictLocked("") {
+			h.mu.Unlock()
+			w.Header().Set("Retry-After", "60")
 			http.Error(w, "realtime: too many sessions, try again in a minute", http.StatusServiceUnavailable)
 			return nil
 		}
 		h.nextSeed++
 		feed := NewFeed(0)
 		s = newSession(sid, feed, NewGenerator(feed, h.cfg.Rate, h.cfg.Seed+h.nextSeed))
+		s.addr = addr
 		h.sessions[sid] = s
+		h.byAddr[addr]++
 	}
 	h.mu.Unlock()
 	s.lastSeen.Store(time.Now().UnixNano())
 	return s
 }
 
-// evictLocked drops the least recently seen session with nothing open.
-func (h *Handler) evictLocked() bool {
+// evictLocked drops the least recently seen session with nothing open, of
+// client address addr ("": of any address).
+func (h *Handler) evictLocked(addr string) bool {
 	var victim *session
 	for _, s := range h.sessions {
+		if addr != "" && s.addr != addr {
+			continue
+		}
 		if s.active.Load() == 0 && (victim == nil || s.lastSeen.Load() < victim.lastSeen.Load()) {
 			victim = s
 		}
@@ -316,9 +358,18 @@ func (h *Handler) evictLocked() bool {
 	if victim == nil {
 		return false
 	}
-	delete(h.sessions, victim.id)
+	h.dropLocked(victim)
 	go victim.gen.Stop()
 	return true
+}
+
+// clientAddr is the client's IP address: the TCP peer (no proxy is trusted).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // begin charges this request (and its connection) to technique t of the

@@ -26,7 +26,8 @@ func TestReleaseAfterClientsLeave(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	const clients = 1000
 
-	h := NewHandler(Config{Rate: 1e-6, LongPollTimeout: time.Minute}) // no events: polls stay open
+	// No events: polls stay open. All 20 sessions come from this one address.
+	h := NewHandler(Config{Rate: 1e-6, LongPollTimeout: time.Minute, MaxSessionsPerAddr: 20})
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

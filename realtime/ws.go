@@ -3,14 +3,14 @@ package realtime
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/learnws/learnws/framing"
 	"github.com/learnws/learnws/handshake"
 )
 
-// wsWriteTimeout bounds one frame's write to a client that stopped reading.
-const wsWriteTimeout = 10 * time.Second
+// shutdownReason is the reason of the close 1001 a WebSocket receives when the
+// server shuts down, here and in the rest of the site.
+const shutdownReason = "server shutting down"
 
 // serveWS upgrades with our own handshake (same-origin policy) and speaks our
 // own framing: one text message per event down; a text message up is a chat
@@ -28,7 +28,14 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Upgrade has answered with the reason
 	}
 	defer conn.Close()
-	ws := framing.NewConn(conn, br, framing.RoleServer, &framing.Options{MaxMessageSize: 4 * MaxChat})
+	ws := framing.NewConn(conn, br, framing.RoleServer, &framing.Options{
+		MaxMessageSize: 4 * MaxChat,
+		// Each frame (events, heartbeat pings, the pongs the reader sends,
+		// close) gets a write deadline of its own: one set for an event must
+		// not outlive it, or a ping arriving a little later could not be
+		// answered.
+		WriteTimeout: h.cfg.WriteTimeout,
+	})
 	if h.cfg.Track != nil {
 		defer h.cfg.Track(ws)()
 	}
@@ -51,30 +58,27 @@ func (h *Handler) serveWS(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	write := func(f func() error) error {
-		ws.SetWriteDeadline(time.Now().Add(wsWriteTimeout))
-		return f()
-	}
 	emit := func(evs []Event) error {
 		for _, e := range evs {
 			b, _ := json.Marshal(e)
-			if err := write(func() error { return ws.WriteMessage(framing.OpText, b) }); err != nil {
+			if err := ws.WriteMessage(framing.OpText, b); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	h.stream(gone, s, c, pos, emit, func() error {
-		return write(func() error { return ws.Ping(nil) })
-	})
+	h.stream(gone, s, c, pos, emit, func() error { return ws.Ping(nil) })
 	select {
 	case <-gone:
 		// The peer closed (the reader has answered its close) or the
 		// connection failed: nothing more to say.
+	case <-h.done:
+		// Shutdown: the same goodbye as every other WebSocket of the server
+		// (whichever of the two is sent first, the peer reads these words).
+		ws.Close(framing.CloseGoingAway, shutdownReason)
 	default:
-		// We end the stream (shutdown or StreamMax): closing handshake,
-		// bounded by framing's own timeout.
-		ws.SetWriteDeadline(time.Now().Add(wsWriteTimeout))
+		// StreamMax: the client reconnects and resumes from its last event.
+		// The closing handshake is bounded by framing's own timeout.
 		ws.Close(framing.CloseGoingAway, "stream ended")
 	}
 	conn.Close()

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"io"
 	"strings"
@@ -11,8 +14,8 @@ import (
 	"github.com/learnws/learnws/internal/pastedhex"
 )
 
-// maxHexInput bounds what "decode -" reads: a 32 MiB message (the largest our server
-// accepts) as hex with separators.
+// maxHexInput bounds what "decode -" reads: a 32 MiB message (framing's default
+// message limit) as hex with separators.
 const maxHexInput = 100 << 20
 
 // runDecode is "learnws decode [--json] HEX|-". The hex may be split over several
@@ -54,20 +57,69 @@ func runDecode(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // annotate prints the annotation of raw and returns the exit status (see runDecode).
+//
+// The frames are explained and printed one at a time (framing.Annotator): memory
+// stays that of the input and one frame, however many frames the input holds (a
+// capture of 12 MB of hex can hold millions), instead of every frame explained at
+// once before the first is printed.
 func (e *env) annotate(raw []byte, asJSON bool) int {
-	a := framing.Annotate(raw)
+	out := bufio.NewWriterSize(e.stdout, 64<<10)
+	pe := *e
+	pe.stdout = out // e.color still says whether the real stdout is a terminal
+	a := framing.NewAnnotator(raw)
+	var err error
 	if asJSON {
-		if err := e.writeJSON(framejson.FromAnnotation(a)); err != nil {
-			return e.fail(err)
-		}
+		err = writeAnnotationJSON(out, a)
 	} else {
-		e.printFrames(raw, a, "")
+		pe.printAnnotator(raw, a, "")
 	}
-	switch {
-	case a.Partial != nil || len(a.Rest) > 0:
-		return e.fail(trimPrefix(a.Err))
-	case a.Err != nil:
-		return e.fail(trimPrefix(a.Err))
+	if ferr := out.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return e.fail(err)
+	}
+	if a.Err() != nil {
+		return e.fail(trimPrefix(a.Err()))
 	}
 	return 0
+}
+
+// writeAnnotationJSON writes the JSON of framejson.FromAnnotation(framing.Annotate(b))
+// — the same bytes json.Encoder would, a line of compact JSON — one frame at a time
+// as a explains them.
+func writeAnnotationJSON(w io.Writer, a *framing.Annotator) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	value := func(v any) error {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		_, err := w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		return err
+	}
+	io.WriteString(w, `{"frames":[`)
+	for i := 0; a.Next(); i++ {
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		f := a.Frame()
+		if err := value(framejson.FromFrame(&f)); err != nil {
+			return err
+		}
+	}
+	io.WriteString(w, `],"rest":`)
+	if err := value(hex.EncodeToString(a.Rest())); err != nil {
+		return err
+	}
+	if err := a.Err(); err != nil {
+		io.WriteString(w, `,"error":`)
+		if err := value(err.Error()); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "}\n")
+	return err
 }

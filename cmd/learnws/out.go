@@ -200,60 +200,81 @@ func fieldStyle(name string) string {
 // printFrames prints an annotation as one summary line and one table per frame.
 // input is the bytes that were annotated (for the byte column).
 func (e *env) printFrames(input []byte, a framing.Annotation, indent string) {
-	frames := a.Frames
-	if a.Partial != nil {
-		frames = append(frames[:len(frames):len(frames)], *a.Partial)
+	for i, f := range a.Frames {
+		e.printFrame(input, f, i, false, indent)
 	}
-	for i, f := range frames {
-		if i > 0 {
-			fmt.Fprintln(e.stdout)
-		}
-		title := fmt.Sprintf("frame %d", i+1)
-		summary := frameSummary(f)
-		if i == len(a.Frames) {
-			title = "incomplete frame"
-			summary = fmt.Sprintf("(bytes %d–%d, %d present)", f.Offset, f.Offset+f.Length-1, f.Length)
-			if _, _, err := framing.ParseHeader(input[f.Offset:]); err == nil {
-				_, desc, _ := strings.Cut(frameSummary(f), ": ")
-				summary += ": " + desc
-			}
-		}
-		fmt.Fprintf(e.stdout, "%s%s %s\n", indent, e.paint(sBold, title), summary)
-		t := &table{head: []string{"offset", "bytes", "bits", "field", "value", "note"}}
-		for _, fd := range f.Fields {
-			var raw []byte
-			if fd.Offset >= 0 && fd.Offset+fd.Length <= len(input) {
-				raw = input[fd.Offset : fd.Offset+fd.Length]
-			}
-			bits := ""
-			if len(raw) == 1 {
-				bits = bitsPattern(raw[0], fd.Bits)
-			}
-			t.add([]string{sDim, "", "", fieldStyle(fd.Name), "", sDim},
-				fmt.Sprint(fd.Offset), hexSpaced(raw, 8), bits, fd.Name,
-				clip(printable(fd.Value), 48), clip(printable(fd.Note), 72))
-		}
-		t.print(e, indent+"  ")
-		if f.IsText {
-			fmt.Fprintf(e.stdout, "%s  %s %s\n", indent, e.paint(sDim, "text:"), e.paint(sGreen, fmt.Sprintf("%q", clipText(f.Text))))
-		}
-		if f.CloseCode != nil {
-			reason := ""
-			if f.CloseReason != nil {
-				reason = *f.CloseReason
-			}
-			fmt.Fprintf(e.stdout, "%s  %s %s %q\n", indent, e.paint(sDim, "close:"), e.paint(sGreen, f.CloseCode.String()), reason)
-		}
-		for _, p := range f.Problems {
-			fmt.Fprintf(e.stdout, "%s  %s %s (close %d)\n", indent, e.paint(sRed, "problem:"), p.Reason, uint16(p.Code))
-		}
+	e.printEnd(input, a.Partial, a.Rest, len(a.Frames), indent)
+}
+
+// printAnnotator is printFrames for frames explained one at a time.
+func (e *env) printAnnotator(input []byte, a *framing.Annotator, indent string) {
+	n := 0
+	for ; a.Next(); n++ {
+		e.printFrame(input, a.Frame(), n, false, indent)
 	}
-	if len(a.Rest) > 0 && a.Partial == nil {
-		if len(a.Frames) > 0 {
+	e.printEnd(input, a.Partial(), a.Rest(), n, indent)
+}
+
+// printEnd prints what follows the whole frames: the frame the input ends inside
+// (partial), or the rest of the bytes.
+func (e *env) printEnd(input []byte, partial *framing.AnnotatedFrame, rest []byte, frames int, indent string) {
+	if partial != nil {
+		e.printFrame(input, *partial, frames, true, indent)
+		return
+	}
+	if len(rest) > 0 {
+		if frames > 0 {
 			fmt.Fprintln(e.stdout)
 		}
 		fmt.Fprintf(e.stdout, "%s%s %d bytes that are not a whole frame: %s\n", indent,
-			e.paint(sBold, "rest"), len(a.Rest), hexSpaced(a.Rest, 16))
+			e.paint(sBold, "rest"), len(rest), hexSpaced(rest, 16))
+	}
+}
+
+// printFrame prints frame i (counted from 0) of input: a summary line, then a table
+// of its fields; partial marks the frame the input ends inside.
+func (e *env) printFrame(input []byte, f framing.AnnotatedFrame, i int, partial bool, indent string) {
+	if i > 0 {
+		fmt.Fprintln(e.stdout)
+	}
+	title := fmt.Sprintf("frame %d", i+1)
+	summary := frameSummary(f)
+	if partial {
+		title = "incomplete frame"
+		summary = fmt.Sprintf("(bytes %d–%d, %d present)", f.Offset, f.Offset+f.Length-1, f.Length)
+		if _, _, err := framing.ParseHeader(input[f.Offset:]); err == nil {
+			_, desc, _ := strings.Cut(frameSummary(f), ": ")
+			summary += ": " + desc
+		}
+	}
+	fmt.Fprintf(e.stdout, "%s%s %s\n", indent, e.paint(sBold, title), summary)
+	t := &table{head: []string{"offset", "bytes", "bits", "field", "value", "note"}}
+	for _, fd := range f.Fields {
+		var raw []byte
+		if fd.Offset >= 0 && fd.Offset+fd.Length <= len(input) {
+			raw = input[fd.Offset : fd.Offset+fd.Length]
+		}
+		bits := ""
+		if len(raw) == 1 {
+			bits = bitsPattern(raw[0], fd.Bits)
+		}
+		t.add([]string{sDim, "", "", fieldStyle(fd.Name), "", sDim},
+			fmt.Sprint(fd.Offset), hexSpaced(raw, 8), bits, fd.Name,
+			clip(printable(fd.Value), 48), clip(printable(fd.Note), 72))
+	}
+	t.print(e, indent+"  ")
+	if f.IsText {
+		fmt.Fprintf(e.stdout, "%s  %s %s\n", indent, e.paint(sDim, "text:"), e.paint(sGreen, fmt.Sprintf("%q", clipText(f.Text))))
+	}
+	if f.CloseCode != nil {
+		reason := ""
+		if f.CloseReason != nil {
+			reason = *f.CloseReason
+		}
+		fmt.Fprintf(e.stdout, "%s  %s %s %q\n", indent, e.paint(sDim, "close:"), e.paint(sGreen, f.CloseCode.String()), reason)
+	}
+	for _, p := range f.Problems {
+		fmt.Fprintf(e.stdout, "%s  %s %s (close %d)\n", indent, e.paint(sRed, "problem:"), p.Reason, uint16(p.Code))
 	}
 }
 

@@ -250,11 +250,14 @@ export function renderHandshake(T, hs, explainBox) {
   const pre = el("div", { class: "lab-hs", role: "list" });
   const show = (l) => {
     explainBox.replaceChildren();
-    const head = l.name ? l.name + ": " + l.value : l.value || T("lab.hs.kind." + l.kind);
+    const value = l.hidden ? T("lab.hs.hidden.value", l.hidden) : l.value;
+    const head = l.name ? l.name + ": " + value : l.value || T("lab.hs.kind." + l.kind);
     explainBox.append(el("strong", { text: head }));
     const rk = "lab.hsr." + l.kind;
     const k = isResponse && T.has(rk) ? rk : "lab.hs." + l.kind;
     explainBox.append(el("p", { text: T.has(k) ? T(k) : l.note }));
+    // A credential (Cookie, Authorization…): the server never publishes its value.
+    if (l.hidden) explainBox.append(el("p", { text: T("lab.hs.hidden", l.hidden) }));
     if (l.problem) explainBox.append(el("p", { class: "bad", text: "⚠ " + l.problem }));
   };
   const raw = hs.raw;
@@ -263,6 +266,7 @@ export function renderHandshake(T, hs, explainBox) {
     let text = raw.substr(l.offset, l.length);
     const ending = text.endsWith("\r\n") ? "\r\n" : "";
     text = text.slice(0, text.length - ending.length);
+    if (l.hidden) text = l.name + ": " + T("lab.hs.hidden.value", l.hidden);
     const line = el("span", { class: "lab-hs-line k-" + l.kind + (l.problem ? " problem" : ""), role: "listitem", tabindex: 0, dataset: { kind: l.kind } });
     line.append(el("span", { class: "lab-hs-text", text: text || " " }));
     if (ending) line.append(el("span", { class: "crlf", "aria-hidden": "true", text: "↵", title: "CR LF" }));
